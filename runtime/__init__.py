@@ -1,0 +1,1 @@
+"""The dcmrules runtime: plans in, edited DICOM files and reports out."""

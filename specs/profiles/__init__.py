@@ -1,0 +1,1 @@
+"""Data files: profiles (package data, no code)."""

@@ -1,0 +1,1 @@
+"""Data files: tables (package data, no code)."""
