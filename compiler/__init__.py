@@ -13,6 +13,7 @@ from typing import Any
 
 from dcmrules.compiler.checks import check
 from dcmrules.compiler.diagnostics import CODES, Diagnostic, Severity
+from dcmrules.compiler.expand import conflicting_options, expand
 from dcmrules.compiler.lower import lower, program_from_plan
 from dcmrules.compiler.model import Program
 from dcmrules.compiler.parse import parse
@@ -48,7 +49,7 @@ def compile_rules(text: str, *, path: str = "<string>", base_dir: Path | None = 
     program, diagnostics = _analyse(text, path, base_dir)
     if program is None or any(d.is_error for d in diagnostics):
         return CompileResult(None, diagnostics)
-    plan = lower(program, path=path, text=text)
+    plan = lower(program, path=path, text=text, profile_rules=expand(program))
     errors = schema_errors(plan)
     if errors:  # a bug of ours, never a user mistake
         raise AssertionError(f"compiled plan fails the schema: {errors}")
@@ -61,6 +62,8 @@ def _analyse(text: str, path: str, base_dir: Path | None) -> tuple[Program | Non
     if tree is not None:
         program, resolve_problems = resolve(tree, base_dir if base_dir is not None else _base_dir(path))
         problems += resolve_problems + check(program)
+        if program.profile is not None:
+            problems += conflicting_options(program.profile)
     ordered = sorted((replace(p, path=path) for p in problems), key=Diagnostic.sort_key)
     return program, tuple(ordered)
 

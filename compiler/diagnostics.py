@@ -42,6 +42,7 @@ UNKNOWN_OPTION = Code("DR110", "unknown-option", E, "not a PS3.15 option")
 OPTION_WITHOUT_PROFILE = Code("DR111", "option-without-profile", E, "an option line with no profile line")
 DUPLICATE_PROFILE = Code("DR112", "duplicate-profile", E, "more than one profile line, or an option twice")
 INVALID_TARGET = Code("DR113", "invalid-target", E, "the action cannot apply to this kind of target")
+CONFLICTING_OPTIONS = Code("DR114", "conflicting-options", E, "two options that cannot be combined")
 # -- levels and identifiers (Orthanc's rules, made static) --------------------
 UPWARD_EDIT = Code("DR201", "upward-edit", E, "the attribute lives above the statement's level")
 FORCED_UPWARD_EDIT = Code("DR202", "forced-upward-edit", W, "an upward edit accepted with @force")

@@ -19,15 +19,17 @@ def tool_version() -> str:
         return "0+unknown"
 
 
-def lower(program: Program, *, path: str, text: str) -> dict[str, Any]:
+def lower(program: Program, *, path: str, text: str, profile_rules: tuple[Rule, ...] = ()) -> dict[str, Any]:
+    """The plan: the profile's operations (what the file did not override) first, then the file's."""
     profile = program.profile
+    rules = profile_rules + program.rules
     return {
         "format_version": FORMAT_VERSION,
         "generator": {"name": GENERATOR, "version": tool_version()},
         "source": {"path": path, "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()},
         "profile": None if profile is None else {
             "name": profile.name, "edition": profile.edition, "options": list(profile.options)},
-        "operations": [operation(i, rule, path) for i, rule in enumerate(program.rules, 1)],
+        "operations": [operation(i, rule, path) for i, rule in enumerate(rules, 1)],
     }
 
 
@@ -38,7 +40,8 @@ def operation(number: int, rule: Rule, path: str) -> dict[str, Any]:
         "level": rule.level.label,
         "force": rule.force,
         "target": target_json(rule.target),
-        "origin": {"kind": rule.origin, "file": path, "line": rule.span.line, "column": rule.span.column},
+        "origin": {"kind": rule.origin, "file": rule.origin_file or path, "line": rule.span.line,
+                   "column": rule.span.column},
     }
     if rule.value is not None:
         op["value"] = value_json(rule.value)
@@ -73,7 +76,7 @@ def value_json(expr: Expr) -> dict[str, Any]:
     kind = expr.kind
     if kind == "literal":
         return {"kind": kind, "text": expr.text}
-    if kind in ("empty", "dummy"):
+    if kind in ("empty", "dummy", "clean"):
         return {"kind": kind}
     if kind == "element":
         return {"kind": kind, "tag": json_tag(expr.tag or 0), **({"keyword": expr.keyword} if expr.keyword else {})}
@@ -98,7 +101,7 @@ def value_json(expr: Expr) -> dict[str, Any]:
 
 def program_from_plan(plan: dict[str, Any]) -> Program:
     """A schema-valid plan as a Program, so the static checks can run on it again."""
-    rules = tuple(_rule(op) for op in plan["operations"] if op["origin"]["kind"] == "rules")
+    rules = tuple(_rule(op) for op in plan["operations"])
     profile = plan.get("profile")
     request = None if profile is None else ProfileRequest(profile["name"], profile["edition"],
                                                           tuple(profile["options"]), Span(1, 1, 1, 1))
@@ -111,7 +114,7 @@ def _rule(op: dict[str, Any]) -> Rule:
     force_spans = (span,) if op["force"] else ()
     value = _expr(op["value"], span) if "value" in op else None
     return Rule(op["action"], _target(op["target"], span), value, Level[op["level"].upper()], op["force"],
-                span, None, force_spans, origin["kind"])
+                span, None, force_spans, origin["kind"], origin["file"] if origin["kind"] == "profile" else None)
 
 
 def _target(target: dict[str, Any], span: Span) -> RTarget:

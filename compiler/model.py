@@ -127,6 +127,7 @@ class Rule:
     level_span: Span | None = None
     force_spans: tuple[Span, ...] = ()
     origin: str = "rules"
+    origin_file: str | None = None  # where a profile rule comes from; None: the file being compiled
 
     def key(self) -> tuple[object, ...]:
         return (self.action, self.level, self.force, self.value.key() if self.value else None)

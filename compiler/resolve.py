@@ -140,7 +140,11 @@ class Resolver:
                         f"did you mean `{guess}`?" if guess else "keywords are case-sensitive, as in PS3.6 "
                         "(PatientName); a tag such as (0010,0010) works too")
             return None
-        return self.checked_step(RStep(step.span, tag=tag, keyword=element.name, vr=vr_of(tag), index=step.index))
+        resolved = self.checked_step(RStep(step.span, tag=tag, keyword=element.name, vr=vr_of(tag), index=step.index))
+        if resolved is not None and is_retired(tag):
+            self.report(codes.RETIRED_KEYWORD, f"{element.name} is retired from the DICOM standard", step.span,
+                        "it may still be in old files; write its tag, e.g. (0008,0024), to say you mean it")
+        return resolved
 
     def tag_step(self, parsed: ParsedTag, element: n.TagElement, step: n.Step) -> RStep | None:
         if parsed.tag is not None:
@@ -163,9 +167,6 @@ class Resolver:
                         "file meta is rewritten from the data set (MediaStorageSOPInstanceUID follows "
                         "SOPInstanceUID)")
             return None
-        if is_retired(tag):
-            self.report(codes.RETIRED_KEYWORD, f"{step.label()} is retired from the DICOM standard", step.span,
-                        "it may still be in old files; check that this is the attribute you mean")
         return step
 
     # ---- values -------------------------------------------------------------------
@@ -251,6 +252,9 @@ class Resolver:
             return Expr("keyed_shift", call.span, number=numbers["max_days"])
         seconds = sum(SHIFT_UNITS[k] * v for k, v in numbers.items())  # type: ignore[misc]
         return Expr("shift", call.span, number=seconds)
+
+    def call_clean(self, call: n.Call, positional: list[n.Argument], named: dict) -> Expr | None:
+        return Expr("clean", call.span)
 
     def call_lookup(self, call: n.Call, positional: list[n.Argument], named: dict) -> Expr | None:
         if not positional or not isinstance(positional[0].value, n.Text):

@@ -124,6 +124,9 @@ FUNCTIONS: dict[str, Function] = {
         Function("hash", HASH_VRS, frozenset(), 2, "hash([INPUT][, LENGTH]) is a keyed pseudonym of a text value"),
         Function("shift", frozenset({"DA", "DT", "TM"}), frozenset({*SHIFT_UNITS, "max_days"}), 0,
                  "shift(days=N) moves dates and times; shift(max_days=N) by one keyed offset per patient"),
+        Function("clean", None, frozenset(), 0,
+                 "clean() replaces a value by one of similar meaning without identifying information "
+                 "(specs/cleaning.md)"),
         Function("lookup", STRING_VRS, frozenset({"default"}), 2,
                  'lookup("table.csv"[, INPUT][, default=VALUE]) maps values through a two-column CSV'),
     )

@@ -49,11 +49,11 @@ def test_same_source_same_bytes():
         assert dumps(compile_file(path).plan) == dumps(compile_file(path).plan)
 
 
-def test_every_operation_carries_its_origin():
+def test_every_operation_of_the_file_points_at_its_statement():
     for path in GOLDEN:
         plan = compile_file(path).plan
         lines = path.read_text().split("\n")
-        for op in plan["operations"]:
+        for op in (op for op in plan["operations"] if op["origin"]["kind"] == "rules"):
             origin = op["origin"]
             assert origin["file"] == path.relative_to(REPO).as_posix()
             keyword = op["action"]
