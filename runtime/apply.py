@@ -9,6 +9,7 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 
+from dcmrules.runtime.markers import marker_values, set_markers
 from dcmrules.runtime.targets import (
     PIXEL_TAGS, ElementTarget, Hit, Loc, PrivateTarget, Target, build_index, creator_loc, keyword_of,
     make_node, parse_target, path_str, select, walk,
@@ -20,8 +21,8 @@ IDENTIFIERS = {0x00100020: "PatientID", 0x0020000D: "StudyInstanceUID",
 _SOP_INSTANCE_UID = 0x00080018
 _MEDIA_SOP_INSTANCE_UID = 0x00020003
 _ACTION_RANK = {"remove": 1, "replace": 2, "keep": 3}
-_KEYED_KINDS = frozenset({"uid", "hash", "keyed_shift"})
-_UID_KINDS = frozenset({"uid", "dummy"})
+_KEYED_KINDS = frozenset({"uid", "hash", "keyed_shift", "clean"})
+_UID_KINDS = frozenset({"uid", "dummy", "clean"})
 _SKIP = object()  # a replace whose value needs the target's own value, which is absent
 
 
@@ -78,6 +79,7 @@ class PreparedPlan:
     operations: tuple[Operation, ...]
     needs_key: bool  # some value uses uid(), hash() or shift(max_days=...)
     tables: tuple[tuple[str, str], ...]  # (path, sha256) of every lookup table, sorted
+    markers: Mapping[int, tuple[str, object]] = field(default_factory=dict)  # PS3.15 markers of a profile run
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,10 @@ def prepare(plan: Mapping) -> PreparedPlan:
     )
     exprs = [e for op in ops if op.value is not None for e in _subexpressions(op.value)]
     tables = sorted({(e["table"]["path"], e["table"]["sha256"]) for e in exprs if e["kind"] == "lookup"})
-    return PreparedPlan(ops, any(e["kind"] in _KEYED_KINDS for e in exprs), tuple(tables))
+    profile = plan.get("profile")
+    shifts = any(e["kind"] in ("shift", "keyed_shift") for e in exprs)
+    found = marker_values(profile, plan["generator"]["version"], shifts) if profile else {}
+    return PreparedPlan(ops, any(e["kind"] in _KEYED_KINDS for e in exprs), tuple(tables), found)
 
 
 def apply_plan(prepared: PreparedPlan, ds: Dataset, ctx: Context) -> list[Change]:
@@ -111,8 +116,18 @@ def apply_plan(prepared: PreparedPlan, ds: Dataset, ctx: Context) -> list[Change
     touched = set(decisions) | {loc for loc, _ in changes}
     kept = {loc for loc, d in decisions.items() if d.op.action == "keep"}
     changes += _remap(ds, ctx.uid_map, touched, kept)
+    changes += _markers(prepared, ds, decisions)
     changes.sort(key=lambda pair: pair[0])
     return [change for _, change in changes] + _follow_media_storage(ds, changes)
+
+
+def _markers(prepared: PreparedPlan, ds: Dataset, decisions: Mapping[Loc, _Decision]) -> list[tuple[Loc, Change]]:
+    """PS3.15 markers of a profile run, unless a statement of the rules file decided that element."""
+    decided = {loc[0] for loc, d in decisions.items() if len(loc) == 1 and d.op.origin.get("kind") == "rules"}
+    origin = {"kind": "profile", "file": "profiles/markers", "line": 1, "column": 1}
+    return [((tag,), Change(path_str((tag,)), keyword, "insert" if before is None else "replace", before,
+                            _render(ds, tag), None, origin))
+            for tag, keyword, before in set_markers(ds, prepared.markers, decided)]
 
 
 def identifier_changes(prepared: PreparedPlan, ds: Dataset, ctx: Context) -> dict[str, str]:

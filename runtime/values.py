@@ -18,6 +18,7 @@ from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 from pydicom.valuerep import validate_value
 
+from dcmrules.runtime.clean import identifying_words, scrub
 from dcmrules.runtime.keys import ALPHABETS, hash_for, keyed_days, uid_for
 
 
@@ -64,6 +65,9 @@ DUMMY_TEXT = {
 DUMMY_TEXT_OTHER = "ANONYMOUS"  # PN, LO, SH, LT, ST, UT, UC, CS, AE
 DUMMY_BYTES = {"OB": 2, "OW": 2, "UN": 2, "OF": 4, "OL": 4, "OD": 8, "OV": 8}
 EMPTY_UID_DUMMY = "2.25.0"
+CLEAN_MAX_DAYS = 365  # clean() on dates: the keyed per-patient shift of shift(max_days=365)
+CLEAN_TEXT_VRS = frozenset({"LO", "SH", "ST", "LT", "UT", "UC"})
+CLEAN_KEEP_VRS = frozenset({"CS", "AS", "TM", "IS", "DS", "SQ", "US", "SS", "UL", "SL", "FL", "FD", "UV", "SV"})
 _PATIENT_ID = 0x00100020
 
 
@@ -149,10 +153,28 @@ def _concat(expr: Mapping, env: Env, slot: Slot) -> Val:
     return split_text("".join(join_text(evaluate(part, env, slot)) for part in expr["parts"]), slot.vr)
 
 
+def _clean(expr: Mapping, env: Env, slot: Slot) -> Val:
+    """PS3.15 action C per VR (specs/cleaning.md): dates keyed-shifted, UIDs remapped, free text
+    scrubbed of the data set's identifying words, codes and numbers kept, anything else a dummy."""
+    if slot.vr in ("DA", "DT"):
+        return _keyed_shift({"max_days": CLEAN_MAX_DAYS}, env, slot)
+    if slot.vr == "UI":
+        return _uid({"input": None}, env, slot)
+    if slot.vr in CLEAN_TEXT_VRS:
+        words = identifying_words(env.root)
+        return tuple(scrub(v, words) for v in _own_text(slot))
+    if slot.vr in CLEAN_KEEP_VRS:
+        if slot.own is None:
+            raise NoOwnValue()
+        return element_val(slot.own)
+    return _dummy(expr, env, slot)
+
+
 _HANDLERS: dict[str, Callable[[Mapping, Env, Slot], Val]] = {
     "literal": lambda expr, env, slot: split_text(expr["text"], slot.vr),
     "empty": lambda expr, env, slot: (), "dummy": _dummy, "element": _element, "uid": _uid,
     "hash": _hash, "shift": _shift, "keyed_shift": _keyed_shift, "lookup": _lookup, "concat": _concat,
+    "clean": _clean,
 }
 
 
