@@ -28,3 +28,15 @@ def test_example_triggers_the_code_and_fix_does_not(code):
     example, fix = blocks
     assert code in {d.code.id for d in compile_rules(example, path="example.rules").diagnostics}
     assert compile_rules(fix, path="fix.rules").diagnostics == ()
+
+
+def test_readme_quickstart_lint_output_is_what_lint_prints(tmp_path, monkeypatch, capsys):
+    from dcmrules.runtime.cli import main
+
+    readme = (REPO / "README.md").read_text()
+    rules = readme.split("`site.rules`:\n\n```\n")[1].split("```")[0]
+    expected = readme.split("`dcmrules lint site.rules`:\n\n```\n")[1].split("```")[0]
+    (tmp_path / "site.rules").write_text(rules)
+    monkeypatch.chdir(tmp_path)
+    assert main(["lint", "site.rules"]) == 1
+    assert capsys.readouterr().out == expected
