@@ -37,22 +37,15 @@ def conflicting_options(request: ProfileRequest) -> list[Diagnostic]:
 
 
 def expand(program: Program) -> tuple[Rule, ...]:
-    """Basic Profile rules, overridden by the options' rules, overridden by the file's own statements."""
+    """Basic Profile rules, replaced by the options' rules on the same target, minus the targets the
+    file itself states. Where a file statement and a profile rule reach the same element by different
+    targets (PatientName and **.PatientName), the runtime lets the file's statement decide that element
+    and the profile the others (nested copies stay de-identified)."""
     request = program.profile
     if request is None:
         return ()
     chosen = {rule.target.key(): rule for rule in profile_rules(f"basic-{request.edition}")}
     for option in request.options:
         chosen.update((rule.target.key(), rule) for rule in profile_rules(f"option-{option}"))
-    decided = {_decided_element(rule) for rule in program.rules} | {rule.target.key() for rule in program.rules}
-    return tuple(rule for key, rule in chosen.items()
-                 if key not in decided and _decided_element(rule) not in decided)
-
-
-def _decided_element(rule: Rule) -> object:
-    """A file's statement on an element (top level or `**.`) takes that element out of the profile, at every depth."""
-    target = rule.target
-    if target.kind == "element" and len(target.steps) == 1 and target.steps[0].index is None:
-        step = target.steps[0]
-        return ("element", step.tag, step.mask, step.private)
-    return None
+    stated = {rule.target.key() for rule in program.rules}
+    return tuple(rule for key, rule in chosen.items() if key not in stated)

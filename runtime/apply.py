@@ -66,10 +66,10 @@ class Operation:
 
     @property
     def rank(self) -> tuple[int, int, int, int]:
-        """Who wins an element: keep > replace > remove, then the rules file over the profile,
+        """Who wins an element: the rules file over the profile, then keep > replace > remove,
         then the more specific target, then the later operation."""
         from_rules = int(self.origin.get("kind") == "rules")
-        return (_ACTION_RANK[self.action], from_rules, _specificity(self.target), self.id)
+        return (from_rules, _ACTION_RANK[self.action], _specificity(self.target), self.id)
 
 
 @dataclass(frozen=True)

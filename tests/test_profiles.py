@@ -87,11 +87,11 @@ def test_options_override_the_basic_profile():
     assert len(ops["DeviceSerialNumber"]) == 1
 
 
-def test_the_file_overrides_the_profile_at_every_depth():
-    text = "profile basic\n@patient replace PatientName with \"Subject^One\"\n@study keep StudyDescription"
+def test_the_file_replaces_the_profile_rule_on_the_same_target():
+    text = "profile basic\n@patient keep **.PatientSex\n@study keep StudyDescription"
     ops = by_keyword(operations(text))
-    assert [op["origin"]["kind"] for op in ops["PatientName"]] == ["rules"]
-    assert [op["action"] for op in ops["StudyDescription"]] == ["keep"]
+    assert [(op["origin"]["kind"], op["action"]) for op in ops["PatientSex"]] == [("rules", "keep")]
+    assert sorted(op["origin"]["kind"] for op in ops["StudyDescription"]) == ["profile", "rules"]
 
 
 def test_a_nested_path_in_the_file_does_not_override_the_profile():
