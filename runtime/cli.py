@@ -93,11 +93,10 @@ def commands() -> list[Command]:
         ("lint", "check rules files and print diagnostics", configure_lint, run_lint),
         ("compile", "compile a rules file into a JSON plan", configure_compile, run_compile),
     ]
-    try:
-        from dcmrules.runtime.commands import RUNTIME_COMMANDS
-    except ImportError:
-        RUNTIME_COMMANDS = []
-    return found + list(RUNTIME_COMMANDS)
+    from dcmrules.runtime.commands import RUNTIME_COMMANDS
+    from dcmrules.runtime.orthanc import IMPORT_COMMAND
+
+    return [*found, *RUNTIME_COMMANDS, IMPORT_COMMAND]
 
 
 def build_parser() -> argparse.ArgumentParser:

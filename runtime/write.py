@@ -1,0 +1,209 @@
+"""Writing runs' outputs: an edited data set (and the file it came from) in, an atomically written file out.
+
+- Transfer syntax kept: the data set is written in the encoding it was read in; pixel data is never decoded.
+- Unchanged top-level elements are copied byte for byte from the input file (what pydicom itself writes for
+  an element it never decoded, only faster; big values go file to file with os.copy_file_range, never
+  through memory); changed and inserted elements are encoded by pydicom. Deflated files, and files whose
+  encoding or character set changes, are written by pydicom alone.
+- A data set read without preamble and file meta is written as a standard Part 10 file: a zero preamble
+  and a file meta (SOP Class/Instance UIDs from the data set, the transfer syntax it was read in).
+- The file is written to a hidden temporary file next to the output (".<name>.<pid>.dcmrules-tmp"), then
+  renamed into place (os.replace with --overwrite, else os.link, which never replaces an existing file).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from pydicom import dcmwrite
+from pydicom.charset import default_encoding
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_data_element, write_file_meta_info
+from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+from dcmrules.runtime.files import TEMP_SUFFIX
+from dcmrules.runtime.read import Loaded
+
+ENCODING_SYNTAX = {(True, True): ImplicitVRLittleEndian, (False, True): ExplicitVRLittleEndian,
+                   (False, False): ExplicitVRBigEndian}
+DEFLATED = "1.2.840.10008.1.2.1.99"
+CHARSET_TAG = 0x00080005
+CHUNK = 1 << 20
+
+
+def complete_file_meta(ds: Dataset) -> bool:
+    """Give a data set read without file meta a standard one; return True when it was built here.
+
+    A file meta without TransferSyntaxUID gets the one the data set was read in; other gaps are kept.
+    """
+    meta = getattr(ds, "file_meta", None)
+    syntax = ENCODING_SYNTAX.get(ds.original_encoding)
+    if meta is not None and len(meta):
+        if "TransferSyntaxUID" not in meta and syntax is not None:
+            meta.TransferSyntaxUID = syntax
+        return False
+    ds.file_meta = FileMetaDataset()
+    if syntax is None or not ds.get("SOPClassUID") or not ds.get("SOPInstanceUID"):
+        return False
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.file_meta.TransferSyntaxUID = syntax
+    ds.preamble = ds.preamble or b"\x00" * 128
+    return True
+
+
+def changed_tags(paths: Iterable[str]) -> frozenset[int]:
+    """Return the top-level tags named by change paths such as '(0008,1140)[0].(0008,1155)'."""
+    return frozenset(int(path[1:5] + path[6:10], 16) for path in paths if path.startswith("(") and path[5:6] == ",")
+
+
+def encode(ds: Dataset, fp: BinaryIO, built_meta: bool, source: Loaded | None = None,
+           changed: frozenset[int] = frozenset()) -> None:
+    """Write ds to fp in its own transfer syntax, copying unchanged elements from source when it can."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if source is None or not _can_splice(ds, source, changed):
+            dcmwrite(fp, ds, enforce_file_format=built_meta)  # type: ignore[arg-type]
+            return
+        _write_head(fp, ds, built_meta)
+        _write_body(fp, ds, source, changed)
+
+
+def _can_splice(ds: Dataset, source: Loaded, changed: frozenset[int]) -> bool:
+    if not source.spans or CHARSET_TAG in changed:
+        return False
+    syntax = getattr(ds, "file_meta", FileMetaDataset()).get("TransferSyntaxUID")
+    if syntax is None:
+        return True
+    syntax = UID(syntax)
+    if syntax == DEFLATED or not syntax.is_transfer_syntax:
+        return False
+    return (syntax.is_implicit_VR, syntax.is_little_endian) == ds.original_encoding
+
+
+def _write_head(fp: BinaryIO, ds: Dataset, built_meta: bool) -> None:
+    preamble = getattr(ds, "preamble", None)
+    if preamble:
+        fp.write(preamble)
+        fp.write(b"DICM")
+    meta = getattr(ds, "file_meta", None)
+    if meta:
+        write_file_meta_info(fp, meta, enforce_standard=built_meta)  # type: ignore[arg-type]  # ds is discarded after
+
+
+def _write_body(fp: BinaryIO, ds: Dataset, source: Loaded, changed: frozenset[int]) -> None:
+    encodings = ds.get("SpecificCharacterSet", default_encoding)
+    pending = _buffer(ds)
+    prefix = memoryview(source.prefix)
+    original: BinaryIO | None = None
+    own = not hasattr(source.file, "read")
+    try:
+        for tag in sorted(ds.keys()):
+            if tag.element == 0 and tag.group > 6:  # retired group lengths, as pydicom's writer
+                continue
+            span = source.spans.get(tag)
+            if span is None or (tag in changed and not ds.get_item(tag, keep_deferred=True).is_raw):
+                write_data_element(pending, ds.get_item(tag), encodings)
+            elif span[1] <= len(prefix):
+                pending.write(prefix[span[0]:span[1]])
+            else:
+                pending = _flush(fp, pending, ds)
+                original = original or (open(source.file, "rb") if own else source.file)  # type: ignore[arg-type]
+                _copy_range(original, fp, span[0], span[1] - span[0])
+    finally:
+        if original is not None and own:
+            original.close()
+    _flush(fp, pending, ds)
+
+
+def _buffer(ds: Dataset) -> DicomBytesIO:
+    buffer = DicomBytesIO()
+    buffer.is_implicit_VR, buffer.is_little_endian = ds.original_encoding
+    return buffer
+
+
+def _flush(fp: BinaryIO, pending: DicomBytesIO, ds: Dataset) -> DicomBytesIO:
+    fp.write(pending.getvalue())
+    return _buffer(ds)
+
+
+def _copy_range(original: BinaryIO, fp: BinaryIO, start: int, length: int) -> None:
+    """Copy length bytes at start of the input file to fp: in the kernel when both are files."""
+    try:
+        destination = fp.fileno()
+    except (AttributeError, OSError):
+        destination = -1
+    if destination >= 0 and hasattr(os, "copy_file_range"):
+        try:
+            while length > 0:
+                copied = os.copy_file_range(original.fileno(), destination, length, start)
+                if copied == 0:
+                    break
+                start, length = start + copied, length - copied
+            if length == 0:
+                return
+        except OSError:  # e.g. across file systems on old kernels: copy through memory
+            pass
+    original.seek(start)
+    while length > 0:
+        chunk = original.read(min(CHUNK, length))
+        if not chunk:
+            raise OSError(f"{original.name} ended while copying it")
+        fp.write(chunk)
+        start, length = start + len(chunk), length - len(chunk)
+
+
+def write_atomic(ds: Dataset, output: Path, *, overwrite: bool, built_meta: bool, source: Loaded | None = None,
+                 changed: frozenset[int] = frozenset()) -> bool:
+    """Write ds to output through a temporary file; False (nothing written) if output exists and not overwrite."""
+    temporary = output.parent / f".{output.name}.{os.getpid()}{TEMP_SUFFIX}"
+    try:
+        with _create(temporary) as fp:
+            encode(ds, fp, built_meta, source, changed)
+        return _publish(temporary, output, overwrite)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _create(path: Path) -> Any:
+    try:
+        return open(path, "wb", buffering=0)
+    except FileNotFoundError:  # the run creates output folders up front; other callers may not
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return open(path, "wb", buffering=0)
+
+
+def make_folders(outputs: Iterable[Path | None]) -> None:
+    """Create every folder the outputs go to, once each."""
+    for folder in sorted({output.parent for output in outputs if output is not None}):
+        folder.mkdir(parents=True, exist_ok=True)
+
+
+def _publish(temporary: Path, output: Path, overwrite: bool) -> bool:
+    if overwrite:
+        os.replace(temporary, output)
+        return True
+    try:
+        os.link(temporary, output)
+    except FileExistsError:
+        return False
+    except OSError:  # file systems without hard links: check, then rename
+        if output.exists():
+            return False
+        os.replace(temporary, output)
+    return True
+
+
+def encoded_bytes(ds: Dataset, built_meta: bool, source: Loaded | None = None,
+                  changed: frozenset[int] = frozenset()) -> bytes:
+    """Return what encode() writes, as bytes (for verify)."""
+    import io
+
+    buffer: Any = io.BytesIO()
+    encode(ds, buffer, built_meta, source, changed)
+    return bytes(buffer.getvalue())
