@@ -21,7 +21,7 @@ from dcmrules.runtime.keys import key_fingerprint as _fingerprint
 from dcmrules.runtime.values import parse_table
 
 KEY_ENV = "DCMRULES_KEY"
-KEYED_KINDS = frozenset({"uid", "hash", "keyed_shift"})
+KEYED_KINDS = frozenset({"uid", "hash", "keyed_shift", "clean"})
 
 
 @dataclass(frozen=True)

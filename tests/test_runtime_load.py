@@ -146,3 +146,9 @@ def test_big_values_stay_on_disk_and_are_copied_file_to_file(tmp_path):
     written, original = dcmread(tmp_path / "out.dcm"), dcmread(path)
     assert written.PixelData == original.PixelData and written.PatientName == "ANONYMOUS"
     assert written.StudyInstanceUID == original.StudyInstanceUID
+
+
+def test_clean_needs_a_key(tmp_path):
+    plan = write_rules(tmp_path, "@study replace StudyDescription with clean()\n", "clean.rules").plan
+    with pytest.raises(UsageError, match="clean.rules:1:1"):
+        require_key(plan, None)
