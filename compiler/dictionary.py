@@ -3,14 +3,54 @@
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import re
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import cache
-
-from pydicom import datadict
+from types import ModuleType
 
 from dcmrules.specs import resource
+
+Entry = tuple[str, str, str, str, str]  # VR, VM, name, retired, keyword: pydicom's dictionary rows
+
+
+@cache
+def _pydicom_dictionary() -> ModuleType:
+    """pydicom's generated data dictionary (PS3.6), loaded on its own: importing the `pydicom`
+    package also loads numpy and the pixel handlers, a third of a `dcmrules lint` run."""
+    spec = importlib.util.find_spec("pydicom")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for folder in locations:
+        found = importlib.util.spec_from_file_location("dcmrules_pydicom_dictionary", f"{folder}/_dicom_dict.py")
+        if found is not None and found.loader is not None:
+            module = importlib.util.module_from_spec(found)
+            found.loader.exec_module(module)
+            return module
+    from pydicom import _dicom_dict  # the same data through the package, should its layout change
+
+    return _dicom_dict
+
+
+@cache
+def _keywords() -> dict[str, int]:
+    return {entry[4]: tag for tag, entry in _pydicom_dictionary().DicomDictionary.items() if entry[4]}
+
+
+@cache
+def _repeaters() -> tuple[tuple[re.Pattern[str], Entry, str], ...]:
+    """Repeating-group entries (60xx3000 OverlayData): a pattern over 8 hex digits, the entry, the mask."""
+    return tuple((re.compile(mask.lower().replace("x", "[0-9a-f]")), entry, mask.upper())
+                 for mask, entry in _pydicom_dictionary().RepeatersDictionary.items())
+
+
+@cache
+def _entry(tag: int) -> Entry | None:
+    entry = _pydicom_dictionary().DicomDictionary.get(tag)
+    if entry is not None:
+        return entry
+    text = f"{tag:08x}"
+    return next((e for pattern, e, _ in _repeaters() if pattern.fullmatch(text)), None)
 
 
 class Level(IntEnum):
@@ -52,31 +92,29 @@ def level_of(tag: int | None) -> Level:
 
 
 def tag_for_keyword(keyword: str) -> int | None:
-    return datadict.tag_for_keyword(keyword)
+    return _keywords().get(keyword)
 
 
 @cache
+def repeater_mask(keyword: str) -> str | None:
+    """Keywords of repeating groups (OverlayData) stand for every group of that shape: 60XX3000."""
+    return next((mask for _, entry, mask in _repeaters() if entry[4] == keyword), None)
+
+
 def keyword_for_tag(tag: int) -> str:
-    return datadict.keyword_for_tag(tag) if not is_private(tag) else ""
+    entry = _entry(tag) if not is_private(tag) else None
+    return entry[4] if entry else ""
 
 
-@cache
 def vr_of(tag: int) -> str | None:
     """The dictionary VR ('PN', 'US or SS', ...), None for private or unknown tags."""
-    if is_private(tag):
-        return None
-    try:
-        return str(datadict.dictionary_VR(tag))
-    except KeyError:
-        return None
+    entry = _entry(tag) if not is_private(tag) else None
+    return entry[0] if entry else None
 
 
-@cache
 def is_retired(tag: int) -> bool:
-    try:
-        return bool(datadict.dictionary_is_retired(tag))
-    except KeyError:
-        return False
+    entry = _entry(tag)
+    return bool(entry and entry[3] == "Retired")
 
 
 def is_private(tag: int) -> bool:
@@ -85,7 +123,7 @@ def is_private(tag: int) -> bool:
 
 @cache
 def _keywords_by_lower() -> dict[str, str]:
-    return {k.lower(): k for k in datadict.keyword_dict}
+    return {k.lower(): k for k in _keywords()}
 
 
 def suggest_keyword(name: str) -> str | None:
@@ -93,7 +131,7 @@ def suggest_keyword(name: str) -> str | None:
     exact = _keywords_by_lower().get(name.lower())
     if exact:
         return exact
-    close = difflib.get_close_matches(name, datadict.keyword_dict.keys(), n=1, cutoff=0.75)
+    close = difflib.get_close_matches(name, _keywords().keys(), n=1, cutoff=0.75)
     return close[0] if close else None
 
 

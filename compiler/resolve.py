@@ -9,13 +9,12 @@ import io
 from functools import cache
 from pathlib import Path
 
-from pydicom import datadict
-
 from dcmrules.compiler import diagnostics as codes
 from dcmrules.compiler import nodes as n
 from dcmrules.compiler.diagnostics import Diagnostic, diagnostic
 from dcmrules.compiler.dictionary import (
-    Level, ParsedTag, is_retired, keyword_for_tag, level_of, parse_tag, suggest_keyword, tag_for_keyword, vr_of)
+    Level, ParsedTag, is_retired, keyword_for_tag, level_of, parse_tag, repeater_mask, suggest_keyword,
+    tag_for_keyword, vr_of)
 from dcmrules.compiler.model import Expr, ProfileRequest, Program, RStep, RTarget, Rule
 from dcmrules.compiler.profiles import EDITIONS, NEWEST_EDITION, OPTION_ALIASES, OPTIONS, PROFILES
 from dcmrules.compiler.source import Span
@@ -130,7 +129,7 @@ class Resolver:
         return self.tag_step(parsed, element, step)
 
     def keyword_step(self, element: n.KeywordElement, step: n.Step) -> RStep | None:
-        mask = _repeater_mask(element.name)
+        mask = repeater_mask(element.name)
         if mask is not None:
             return RStep(step.span, mask=mask, keyword=element.name, index=step.index)
         tag = _tag_for_keyword(element.name)
@@ -324,17 +323,6 @@ class Resolver:
 @cache
 def _tag_for_keyword(name: str) -> int | None:
     return tag_for_keyword(name)
-
-
-@cache
-def _repeater_mask(name: str) -> str | None:
-    """Keywords of repeating groups (OverlayData) stand for every group of that shape: (60xx,3000)."""
-    if not datadict.repeater_has_keyword(name):
-        return None
-    for mask, entry in datadict.RepeatersDictionary.items():
-        if entry[4] == name:
-            return mask.upper()
-    return None
 
 
 def _did_you_mean(name: str, choices: tuple[str, ...], prefix: str) -> str:

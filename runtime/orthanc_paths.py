@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pydicom import datadict
+from dcmrules.compiler.dictionary import tag_for_keyword, vr_of
 
 _HEX_TAG = re.compile(r"^\(?([0-9A-Fa-f]{4})[,-]?([0-9A-Fa-f]{4})\)?$")
 _KEYWORD = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
@@ -58,7 +58,7 @@ def as_is(raw: str) -> Target | None:
 
 def is_sequence(tag: int | None) -> bool:
     try:
-        return tag is not None and datadict.dictionary_VR(tag) == "SQ"
+        return tag is not None and vr_of(tag) == "SQ"
     except KeyError:
         return False
 
@@ -92,4 +92,4 @@ def _tag_value(name: str) -> int | None:
     match = _HEX_TAG.match(name)
     if match:
         return int(match.group(1) + match.group(2), 16)
-    return datadict.tag_for_keyword(name) if _KEYWORD.match(name) else None
+    return tag_for_keyword(name) if _KEYWORD.match(name) else None
