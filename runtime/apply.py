@@ -6,13 +6,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from pydicom.dataset import Dataset
-from pydicom.multival import MultiValue
-from pydicom.sequence import Sequence
 
 from dcmrules.runtime.markers import marker_values, set_markers
+from dcmrules.runtime.remap import remap_uids
 from dcmrules.runtime.targets import (
     PIXEL_TAGS, ElementTarget, Hit, Loc, PrivateTarget, Target, build_index, creator_loc, keyword_of,
-    make_node, parse_target, path_str, select, walk,
+    parse_target, path_str, select, value_text,
 )
 from dcmrules.runtime.values import Env, NoOwnValue, Slot, ValueProblem, as_text, compute, element_val
 
@@ -277,22 +276,9 @@ def _remap(ds: Dataset, uid_map: Mapping[str, str], touched: set[Loc], kept: set
     except elements an operation decided and everything under a kept element."""
     if not uid_map:
         return []
-    out = []
-    for node, tag in walk(make_node(ds)):
-        loc = node.loc + (tag,)
-        if tag in PIXEL_TAGS or loc in touched or _under(loc, kept):
-            continue
-        elem = node.ds[tag]
-        if elem.VR != "UI" or not elem.value:
-            continue
-        old = [str(v) for v in (elem.value if isinstance(elem.value, MultiValue) else [elem.value])]
-        new = [uid_map.get(v.strip(" \x00"), v) for v in old]
-        if new != old:
-            before = _render(node.ds, tag)
-            elem.value = new[0] if len(new) == 1 else new
-            out.append((loc, Change(path_str(loc), keyword_of(tag), "remap", before,
-                                    _render(node.ds, tag), None, None)))
-    return out
+    found = remap_uids(ds, uid_map, lambda loc: loc in touched or _under(loc, kept))
+    return [(loc, Change(path_str(loc), keyword_of(loc[-1]), "remap", before, after, None, None))
+            for loc, before, after in found]
 
 
 def _follow_media_storage(ds: Dataset, changes: list[tuple[Loc, Change]]) -> list[Change]:
@@ -327,18 +313,7 @@ def _render(ds: Dataset, tag: int) -> str | None:
     """A short text form of an element's value, None if the element is absent."""
     if tag not in ds:
         return None
-    if tag in PIXEL_TAGS:
-        return "<pixel data>"
-    value = ds[tag].value
-    if isinstance(value, Sequence):
-        return f"<{len(value)} item(s)>"
-    if isinstance(value, bytes):
-        return repr(value) if len(value) <= 64 else f"<{len(value)} bytes>"
-    if value is None:
-        return ""
-    if isinstance(value, (MultiValue, list)):
-        return "\\".join(str(v) for v in value)
-    return str(value)
+    return value_text(tag, None if tag in PIXEL_TAGS else ds[tag].value)
 
 
 def _change(loc: Loc, action: str, before: str | None, after: str | None, op: Operation) -> Change:

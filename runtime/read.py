@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from pydicom import dcmread
-from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.dataset import Dataset
 from pydicom.uid import UID
 from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
 
@@ -86,8 +86,7 @@ def element_spans(ds: Dataset, fp: BinaryIO, size: int) -> tuple[bytes, dict[int
     if not len(ds):
         return b"", {}
     first_deferred, expected = size, None
-    for tag in ds.keys():
-        element = ds.get_item(tag, keep_deferred=True)
+    for tag, element in ds.items():  # as read: raw elements, deferred values left on disk
         start = _element_start(element, bool(implicit))
         if start is None or (expected is not None and start != expected):
             return b"", {}
@@ -168,5 +167,6 @@ def _short_pixel_data(ds: Dataset) -> str | None:
 
 
 def _encapsulated(ds: Dataset) -> bool:
-    syntax = getattr(ds, "file_meta", FileMetaDataset()).get("TransferSyntaxUID")
+    meta = getattr(ds, "file_meta", None)  # not a throwaway FileMetaDataset(), costly to build
+    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
     return syntax is not None and UID(syntax).is_compressed

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
+from operator import itemgetter
+from typing import Any
 
+from pydicom import config
 from pydicom.charset import convert_encodings
 from pydicom.datadict import dictionary_VR, keyword_for_tag, private_dictionary_VR
 from pydicom.dataset import Dataset
+from pydicom.hooks import hooks
+from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 
 #: Elements never converted nor decoded while walking a data set.
@@ -55,7 +61,12 @@ class Node:
     ds: Dataset
     loc: Loc
     encodings: tuple[str, ...]
-    blocks: Mapping[tuple[int, str], tuple[int, ...]] = field(repr=False)
+
+    @cached_property
+    def blocks(self) -> Mapping[tuple[int, str], tuple[int, ...]]:
+        """{(group, creator): block numbers} of the private blocks reserved here, read on first use
+        (selection, which happens before any edit)."""
+        return _private_blocks(self.ds)
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,13 +84,30 @@ class Hit:
         return self.node.loc + (self.tag,)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Index:
-    """Every data set and element of a Dataset, walked once."""
+    """A Dataset's root node, and every data set and element below it, walked once on first use
+    (targets that are plain paths never need the walk)."""
 
-    nodes: tuple[Node, ...]
-    entries: tuple[tuple[Node, int], ...]
-    by_tag: Mapping[int, tuple[Node, ...]]
+    root: Node
+
+    @cached_property
+    def entries(self) -> tuple[tuple[Node, int], ...]:
+        """Every (node, tag), depth-first in tag order."""
+        return tuple((node, tag) for node, tag, _ in walk(self.root))
+
+    @cached_property
+    def nodes(self) -> tuple[Node, ...]:
+        """The root, then every node holding an element, in walk order."""
+        return tuple({id(node): node for node, _ in ((self.root, 0), *self.entries)}.values())
+
+    @cached_property
+    def by_tag(self) -> Mapping[int, tuple[Node, ...]]:
+        """The nodes holding each tag."""
+        found: dict[int, list[Node]] = {}
+        for node, tag in self.entries:
+            found.setdefault(tag, []).append(node)
+        return {tag: tuple(nodes) for tag, nodes in found.items()}
 
 
 def parse_target(raw: Mapping) -> Target:
@@ -113,17 +141,32 @@ def path_str(loc: Loc) -> str:
     return ".".join(parts)
 
 
+def value_text(tag: int, value: object) -> str:
+    """A short text form of an element's value for reports."""
+    if tag in PIXEL_TAGS:
+        return "<pixel data>"
+    if isinstance(value, Sequence):
+        return f"<{len(value)} item(s)>"
+    if isinstance(value, bytes):
+        return repr(value) if len(value) <= 64 else f"<{len(value)} bytes>"
+    if value is None:
+        return ""
+    if isinstance(value, (MultiValue, list)):
+        return "\\".join(str(v) for v in value)
+    return str(value)
+
+
 def keyword_of(tag: int) -> str:
     """The dictionary keyword of a public tag, "" for private or unknown tags."""
     return "" if (tag >> 16) % 2 else keyword_for_tag(tag)
 
 
 def make_node(ds: Dataset, loc: Loc = (), parent: tuple[str, ...] = _DEFAULT_ENCODINGS) -> Node:
-    """Wrap a data set with its location, its effective charset (own or inherited) and its private blocks."""
+    """Wrap a data set with its location and its effective charset (own or inherited)."""
     encodings = parent
     if _CHARSET_TAG in ds and ds[_CHARSET_TAG].value:
         encodings = tuple(convert_encodings(ds[_CHARSET_TAG].value))
-    return Node(ds, loc, encodings, _private_blocks(ds))
+    return Node(ds, loc, encodings)
 
 
 def _private_blocks(ds: Dataset) -> dict[tuple[int, str], tuple[int, ...]]:
@@ -158,27 +201,41 @@ def sequence_items(node: Node, tag: int) -> Iterator[Node]:
     elem = node.ds[tag]
     if elem.VR == "SQ" and isinstance(elem.value, Sequence):
         for i, item in enumerate(elem.value):
-            yield make_node(item, node.loc + (tag, i), node.encodings)
+            yield make_node(item, node.loc + (int(tag), i), node.encodings)
 
 
-def walk(node: Node) -> Iterator[tuple[Node, int]]:
-    """Every (node, tag) below and including `node`, depth-first in tag order."""
-    for tag in sorted(node.ds.keys()):
-        yield node, tag
-        for child in sequence_items(node, tag):
-            yield from walk(child)
+def element_vr(ds: Dataset, elem: Any) -> str:
+    """The VR pydicom gives an element of `ds` (raw or not), without converting its value: a read
+    element keeps its explicit VR unless that is UN; an implicit one gets its dictionary VR."""
+    vr = elem.VR
+    if not elem.is_raw or (vr is not None and vr != "UN" and config.data_element_callback is None):
+        return str(vr)
+    if config.data_element_callback is not None:  # a user callback may rewrite raw elements: convert
+        return str(ds[elem.tag].VR)
+    found: dict[str, Any] = {}
+    hooks.raw_element_vr(elem, found, ds=ds, **hooks.raw_element_kwargs)
+    return str(found["VR"])
+
+
+def walk(node: Node, only: str | None = None) -> Iterator[tuple[Node, int, str]]:
+    """Every (node, tag, VR) below and including `node` (only those of VR `only`, if given), depth-first
+    in tag order. Only sequences are converted (to descend into them); other elements stay as read,
+    their values undecoded. Tags are the data set's own keys, which pydicom looks up fastest."""
+    ds, converting = node.ds, config.data_element_callback is not None
+    for _, tag, elem in sorted(zip(map(int, ds.keys()), ds.keys(), ds.values()), key=itemgetter(0)):
+        vr = elem.VR
+        if elem.is_raw and (vr is None or vr == "UN" or converting):
+            vr = element_vr(ds, elem)
+        if only is None or vr == only:
+            yield node, tag, str(vr)
+        if vr == "SQ":
+            for child in sequence_items(node, tag):
+                yield from walk(child, only)
 
 
 def build_index(ds: Dataset) -> Index:
-    """Walk a data set once and index its elements by tag; nodes[0] is the root."""
-    root = make_node(ds)
-    entries = tuple(walk(root))
-    nodes: dict[int, Node] = {id(root): root}
-    by_tag: dict[int, list[Node]] = {}
-    for node, tag in entries:
-        nodes.setdefault(id(node), node)
-        by_tag.setdefault(tag, []).append(node)
-    return Index(tuple(nodes.values()), entries, {t: tuple(n) for t, n in by_tag.items()})
+    """Index a data set; nodes[0] is the root. The walk happens when a target first needs it."""
+    return Index(make_node(ds))
 
 
 def select(target: Target, index: Index, *, insert: bool) -> list[Hit]:
@@ -186,7 +243,7 @@ def select(target: Target, index: Index, *, insert: bool) -> list[Hit]:
     if isinstance(target, PrivateTarget):
         return _select_private(target.creator, index)
     if not target.any_depth:
-        return _walk_path(target.steps, index.nodes[0], insert)
+        return _walk_path(target.steps, index.root, insert)
     if len(target.steps) == 1 and target.steps[0].kind == "tag":
         tag = target.steps[0].tag
         return [Hit(node, tag, True) for node in index.by_tag.get(tag, ())]

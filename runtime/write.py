@@ -77,7 +77,8 @@ def encode(ds: Dataset, fp: BinaryIO, built_meta: bool, source: Loaded | None = 
 def _can_splice(ds: Dataset, source: Loaded, changed: frozenset[int]) -> bool:
     if not source.spans or CHARSET_TAG in changed:
         return False
-    syntax = getattr(ds, "file_meta", FileMetaDataset()).get("TransferSyntaxUID")
+    meta = getattr(ds, "file_meta", None)  # not a throwaway FileMetaDataset(), costly to build
+    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
     if syntax is None:
         return True
     syntax = UID(syntax)
@@ -103,8 +104,8 @@ def _write_body(fp: BinaryIO, ds: Dataset, source: Loaded, changed: frozenset[in
     original: BinaryIO | None = None
     own = not hasattr(source.file, "read")
     try:
-        for tag in sorted(ds.keys()):
-            if tag.element == 0 and tag.group > 6:  # retired group lengths, as pydicom's writer
+        for tag in sorted(ds.keys(), key=int):
+            if tag & 0xFFFF == 0 and tag >> 16 > 6:  # retired group lengths, as pydicom's writer
                 continue
             span = source.spans.get(tag)
             if span is None or (tag in changed and not ds.get_item(tag, keep_deferred=True).is_raw):
