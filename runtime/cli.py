@@ -12,25 +12,9 @@ from pathlib import Path
 from dcmrules.compiler import check_rules, compile_rules, dumps
 from dcmrules.compiler.render import RENDERERS
 from dcmrules.compiler.source import Source
+from dcmrules.runtime.errors import UsageError, read_text
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """A mistake in how the command was called or an input that cannot be read: exit code 2."""
-
-
-def read_rules(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path}: is a folder, not a rules file") from None
-    except UnicodeDecodeError as error:
-        raise UsageError(f"{path}: not UTF-8 text (byte {error.start})") from None
-    except OSError as error:
-        raise UsageError(f"{path}: cannot be read ({error.strerror})") from None
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -56,7 +40,7 @@ def configure_lint(parser: argparse.ArgumentParser) -> None:
 
 
 def run_lint(args: argparse.Namespace) -> int:
-    sources = {path: Source(read_rules(path), path) for path in args.files}
+    sources = {path: Source(read_text(Path(path), "rules file"), path) for path in args.files}
     diagnostics = [d for source in sources.values() for d in check_rules(source.text, path=source.path)]
     sys.stdout.write(RENDERERS[args.format](diagnostics, sources))
     failing = [d for d in diagnostics if d.is_error or args.strict]
@@ -70,7 +54,7 @@ def configure_compile(parser: argparse.ArgumentParser) -> None:
 
 
 def run_compile(args: argparse.Namespace) -> int:
-    source = Source(read_rules(args.file), args.file)
+    source = Source(read_text(Path(args.file), "rules file"), args.file)
     result = compile_rules(source.text, path=source.path)
     if result.diagnostics:
         sys.stderr.write(RENDERERS[args.format](result.diagnostics, {source.path: source}))

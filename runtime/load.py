@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dcmrules.compiler import check_plan, compile_rules
-from dcmrules.runtime.errors import PlanError, UsageError
+from dcmrules.runtime.errors import PlanError, UsageError, read_text
 from dcmrules.runtime.keys import key_fingerprint as _fingerprint
 from dcmrules.runtime.values import parse_table
 
@@ -42,26 +42,13 @@ def load_plan(path: str | os.PathLike[str]) -> dict[str, Any]:
 def read_plan(path: str | os.PathLike[str]) -> LoadedPlan:
     """Compile or validate the plan at path, then load and check the lookup tables it names."""
     path = Path(path)
-    text = _read_text(path)
+    text = read_text(path, "rules or plan file", PlanError)
     if _is_json_plan(path, text):
         plan, warnings = _check_json_plan(path, text)
     else:
         plan, warnings = _compile(path, text)
     tables = load_tables(plan, path)
     return LoadedPlan(plan=plan, path=path, warnings=warnings, tables=tables)
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PlanError(f"{path}: no such rules or plan file") from None
-    except IsADirectoryError:
-        raise PlanError(f"{path}: is a folder, expected a .rules or .json plan file") from None
-    except UnicodeDecodeError as exc:
-        raise PlanError(f"{path}: not UTF-8 text (byte {exc.start}); expected a .rules or .json plan file") from None
-    except OSError as exc:
-        raise PlanError(f"{path}: cannot read: {exc.strerror}") from None
 
 
 def _is_json_plan(path: Path, text: str) -> bool:
