@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import difflib
 import hashlib
-import io
 from functools import cache
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from dcmrules.compiler.dictionary import (
 from dcmrules.compiler.model import Expr, ProfileRequest, Program, RStep, RTarget, Rule
 from dcmrules.compiler.profiles import EDITIONS, NEWEST_EDITION, OPTION_ALIASES, OPTIONS, PROFILES
 from dcmrules.compiler.source import Span
+from dcmrules.compiler.tables import parse_table
 from dcmrules.compiler.values import CONSTANTS, FUNCTIONS, SHIFT_UNITS
 
 LEVELS = {level.label: level for level in Level}
@@ -344,17 +344,16 @@ def _whole(value: n.Value) -> int | None:
 
 
 def _read_table(path: Path) -> tuple[str, str]:
-    """('', sha256) for a good two-column CSV, else (what is wrong, '')."""
+    """('', sha256) for a good lookup table, else (what is wrong, '')."""
     try:
         data = path.read_bytes()
-        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+        parse_table(data.decode("utf-8-sig"))
     except OSError as error:
         return (f"cannot be read ({error.strerror or error})", "")
-    except (UnicodeDecodeError, csv.Error) as error:
-        return (f"is not a UTF-8 CSV file ({error})", "")
-    for number, row in enumerate(rows, 1):
-        if row and len(row) != 2:
-            return (f"row {number} has {len(row)} columns, not 2", "")
+    except UnicodeDecodeError as error:
+        return (f"is not UTF-8 text ({error})", "")
+    except (ValueError, csv.Error) as error:
+        return (f"is not a two-column CSV: {error}", "")
     return ("", hashlib.sha256(data).hexdigest())
 
 
@@ -362,4 +361,3 @@ def resolve(tree: n.RuleFile, base_dir: Path | None = None) -> tuple[Program, li
     resolver = Resolver(base_dir)
     program = resolver.resolve(tree)
     return program, list(resolver.problems.values())
-

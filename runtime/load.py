@@ -18,7 +18,7 @@ from typing import Any
 from dcmrules.compiler import check_plan, compile_rules
 from dcmrules.runtime.errors import PlanError, UsageError, read_text
 from dcmrules.runtime.keys import key_fingerprint as _fingerprint
-from dcmrules.runtime.values import parse_table
+from dcmrules.compiler.tables import parse_table
 
 KEY_ENV = "DCMRULES_KEY"
 KEYED_KINDS = frozenset({"uid", "hash", "keyed_shift", "clean"})

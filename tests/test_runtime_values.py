@@ -8,9 +8,10 @@ from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
+from dcmrules.compiler.tables import parse_table
 from dcmrules.runtime.keys import hash_for, keyed_days, uid_for
 from dcmrules.runtime.values import (
-    Env, NoOwnValue, Slot, ValueProblem, compute, encodable, parse_table, shift_text,
+    Env, NoOwnValue, Slot, ValueProblem, compute, encodable, shift_text,
 )
 from dcmrules.specs import resource
 
