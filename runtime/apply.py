@@ -20,7 +20,6 @@ IDENTIFIERS = {0x00100020: "PatientID", 0x0020000D: "StudyInstanceUID",
 _SOP_INSTANCE_UID = 0x00080018
 _MEDIA_SOP_INSTANCE_UID = 0x00020003
 _ACTION_RANK = {"remove": 1, "replace": 2, "keep": 3}
-_KEYED_KINDS = frozenset({"uid", "hash", "keyed_shift", "clean"})
 _UID_KINDS = frozenset({"uid", "dummy", "clean"})
 _SKIP = object()  # a replace whose value needs the target's own value, which is absent
 
@@ -76,8 +75,6 @@ class PreparedPlan:
     """A plan ready to apply to many data sets."""
 
     operations: tuple[Operation, ...]
-    needs_key: bool  # some value uses uid(), hash() or shift(max_days=...)
-    tables: tuple[tuple[str, str], ...]  # (path, sha256) of every lookup table, sorted
     markers: Mapping[int, tuple[str, object]] = field(default_factory=dict)  # PS3.15 markers of a profile run
 
 
@@ -88,7 +85,8 @@ class _Decision:
 
 
 def prepare(plan: Mapping) -> PreparedPlan:
-    """Parse a (validated) plan once: targets become matchers, keyed and table needs are collected."""
+    """Parse a (validated) plan once: targets become matchers, a profile's markers are computed.
+    (Which statements need the key and which lookup tables to load is the loader's business: load.py.)"""
     major = str(plan.get("format_version", "")).split(".")[0]
     if major != "1":
         version = plan.get("format_version")
@@ -99,11 +97,10 @@ def prepare(plan: Mapping) -> PreparedPlan:
         for raw in plan["operations"]
     )
     exprs = [e for op in ops if op.value is not None for e in _subexpressions(op.value)]
-    tables = sorted({(e["table"]["path"], e["table"]["sha256"]) for e in exprs if e["kind"] == "lookup"})
     profile = plan.get("profile")
     shifts = any(e["kind"] in ("shift", "keyed_shift") for e in exprs)
     found = marker_values(profile, plan["generator"]["version"], shifts) if profile else {}
-    return PreparedPlan(ops, any(e["kind"] in _KEYED_KINDS for e in exprs), tuple(tables), found)
+    return PreparedPlan(ops, found)
 
 
 def apply_plan(prepared: PreparedPlan, ds: Dataset, ctx: Context) -> list[Change]:

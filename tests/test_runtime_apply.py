@@ -399,12 +399,7 @@ def test_errors_name_the_element_and_the_statement():
         run(ds, op("replace", el("SOPInstanceUID"), UID), key=None)
 
 
-def test_prepare_collects_key_and_table_needs():
-    lookup = {"kind": "lookup", "table": {"path": "ids.csv", "sha256": "a" * 64}, "input": None,
-              "default": {"kind": "hash", "input": None, "length": 8}}
-    prepared = prepare(plan(op("replace", el("PatientID"), lookup)))
-    assert prepared.needs_key and prepared.tables == (("ids.csv", "a" * 64),)
-    assert not prepare(plan(op("replace", el("PatientName"), {"kind": "dummy"}))).needs_key
+def test_prepare_refuses_an_unknown_major_version():
     with pytest.raises(ValueError, match="format_version"):
         prepare(plan() | {"format_version": "2.0"})
 
