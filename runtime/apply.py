@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from pydicom.dataset import Dataset
@@ -22,6 +22,7 @@ _MEDIA_SOP_INSTANCE_UID = 0x00020003
 _ACTION_RANK = {"remove": 1, "replace": 2, "keep": 3}
 _UID_KINDS = frozenset({"uid", "dummy", "clean"})
 _SKIP = object()  # a replace whose value needs the target's own value, which is absent
+Render = Callable[[Dataset, int], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -103,26 +104,31 @@ def prepare(plan: Mapping) -> PreparedPlan:
     return PreparedPlan(ops, found)
 
 
-def apply_plan(prepared: PreparedPlan, ds: Dataset, ctx: Context) -> list[Change]:
-    """Apply the plan to `ds` in place (no I/O) and return every change in a deterministic order."""
+def apply_plan(prepared: PreparedPlan, ds: Dataset, ctx: Context, *, describe: bool = True) -> list[Change]:
+    """Apply the plan to `ds` in place (no I/O) and return every change in a deterministic order.
+
+    describe=False leaves the before and after texts of decided elements out (None): a run only counts
+    changes, and rendering a value means decoding it."""
+    render = _render if describe else _no_text
     decisions = _decide(prepared, ds)
     env = Env(ds, ctx.key, ctx.tables)
-    planned = [(d, _render(d.hit.node.ds, d.hit.tag), _new_value(d, env)) for _, d in sorted(decisions.items())]
-    changes = [change for d, before, value in planned for change in _execute(d, before, value)]
+    planned = [(d, render(d.hit.node.ds, d.hit.tag), _new_value(d, env)) for _, d in sorted(decisions.items())]
+    changes = [change for d, before, value in planned for change in _execute(d, before, value, render)]
     touched = set(decisions) | {loc for loc, _ in changes}
     kept = {loc for loc, d in decisions.items() if d.op.action == "keep"}
     changes += _remap(ds, ctx.uid_map, touched, kept)
-    changes += _markers(prepared, ds, decisions)
+    changes += _markers(prepared, ds, decisions, render)
     changes.sort(key=lambda pair: pair[0])
     return [change for _, change in changes] + _follow_media_storage(ds, changes)
 
 
-def _markers(prepared: PreparedPlan, ds: Dataset, decisions: Mapping[Loc, _Decision]) -> list[tuple[Loc, Change]]:
+def _markers(prepared: PreparedPlan, ds: Dataset, decisions: Mapping[Loc, _Decision],
+             render: Render) -> list[tuple[Loc, Change]]:
     """PS3.15 markers of a profile run, unless a statement of the rules file decided that element."""
     decided = {loc[0] for loc, d in decisions.items() if len(loc) == 1 and d.op.origin.get("kind") == "rules"}
     origin = {"kind": "profile", "file": "profiles/markers", "line": 1, "column": 1}
     return [((tag,), Change(path_str((tag,)), keyword, "insert" if before is None else "replace", before,
-                            _render(ds, tag), None, origin))
+                            render(ds, tag), None, origin))
             for tag, keyword, before in set_markers(ds, prepared.markers, decided)]
 
 
@@ -239,7 +245,7 @@ def _new_value(d: _Decision, env: Env) -> object:
         raise ApplyError(_message(hit.loc, str(problem), d.op.origin)) from None
 
 
-def _execute(d: _Decision, before: str | None, value: object) -> list[tuple[Loc, Change]]:
+def _execute(d: _Decision, before: str | None, value: object, render: Render) -> list[tuple[Loc, Change]]:
     hit, op = d.hit, d.op
     ds = hit.node.ds
     if op.action == "keep":
@@ -251,11 +257,11 @@ def _execute(d: _Decision, before: str | None, value: object) -> list[tuple[Loc,
         return []
     if hit.exists:
         ds[hit.tag].value = value
-        return [(hit.loc, _change(hit.loc, "replace", before, _render(ds, hit.tag), op))]
-    return _insert(d, value)
+        return [(hit.loc, _change(hit.loc, "replace", before, render(ds, hit.tag), op))]
+    return _insert(d, value, render)
 
 
-def _insert(d: _Decision, value: object) -> list[tuple[Loc, Change]]:
+def _insert(d: _Decision, value: object, render: Render) -> list[tuple[Loc, Change]]:
     hit, op = d.hit, d.op
     ds, tag, out = hit.node.ds, hit.tag, []
     creator_tag = (tag & 0xFFFF0000) | (tag >> 8 & 0xFF)
@@ -265,7 +271,7 @@ def _insert(d: _Decision, value: object) -> list[tuple[Loc, Change]]:
         out.append((loc, _change(loc, "insert", None, hit.new_creator, op)))
     ds.add_new(tag, hit.vr, value)
     loc = hit.node.loc + (tag,)
-    return out + [(loc, _change(loc, "insert", None, _render(ds, tag), op))]
+    return out + [(loc, _change(loc, "insert", None, render(ds, tag), op))]
 
 
 def _remap(ds: Dataset, uid_map: Mapping[str, str], touched: set[Loc], kept: set[Loc]) -> list[tuple[Loc, Change]]:
@@ -282,7 +288,7 @@ def _follow_media_storage(ds: Dataset, changes: list[tuple[Loc, Change]]) -> lis
     """MediaStorageSOPInstanceUID (file meta) follows a changed top-level SOPInstanceUID."""
     sop = next((c for loc, c in changes if loc == (_SOP_INSTANCE_UID,)), None)
     meta = getattr(ds, "file_meta", None)
-    if sop is None or sop.after == sop.before or _SOP_INSTANCE_UID not in ds:
+    if sop is None or sop.action not in ("replace", "remap", "insert") or _SOP_INSTANCE_UID not in ds:
         return []
     if meta is None or _MEDIA_SOP_INSTANCE_UID not in meta:
         return []
@@ -304,6 +310,10 @@ def _texts(value: object) -> tuple[str, ...]:
     if value is None or value == "":
         return ()
     return tuple(str(v) for v in value) if isinstance(value, list) else (str(value),)
+
+
+def _no_text(ds: Dataset, tag: int) -> str | None:
+    return None
 
 
 def _render(ds: Dataset, tag: int) -> str | None:

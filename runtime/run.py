@@ -154,7 +154,7 @@ def _process(state: tuple[Any, Context, WriteJob], source: Source) -> FileOutcom
 def _edit_and_write(prepared: Any, context: Context, job: WriteJob, source: Source, loaded: Loaded) -> FileOutcome:
     ds = loaded.ds
     try:
-        changes = apply_plan(prepared, ds, context)
+        changes = apply_plan(prepared, ds, context, describe=False)
     except ApplyError as exc:
         return _outcome(source, "failed", str(exc))
     counts = count_changes(change.action for change in changes)

@@ -252,7 +252,7 @@ def _violation(change: Any) -> str:
 def _differences(name: str, prepared: Any, job: CheckJob, loaded: Loaded, output: Path, ds: Dataset) -> list[Problem]:
     context = Context(key=job.key, uid_map=job.uid_map, tables=job.tables)
     try:
-        changes = apply_plan(prepared, loaded.ds, context)
+        changes = apply_plan(prepared, loaded.ds, context, describe=False)
     except ApplyError as exc:
         return [Problem(name, "", f"the plan fails on its source: {exc}")]
     built = complete_file_meta(loaded.ds)

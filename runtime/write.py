@@ -108,7 +108,7 @@ def _write_body(fp: BinaryIO, ds: Dataset, source: Loaded, changed: frozenset[in
             if tag & 0xFFFF == 0 and tag >> 16 > 6:  # retired group lengths, as pydicom's writer
                 continue
             span = source.spans.get(tag)
-            if span is None or (tag in changed and not ds.get_item(tag, keep_deferred=True).is_raw):
+            if span is None or (tag in changed and not _deferred(ds.get_item(tag, keep_deferred=True))):
                 write_data_element(pending, ds.get_item(tag), encodings)
             elif span[1] <= len(prefix):
                 pending.write(prefix[span[0]:span[1]])
@@ -120,6 +120,11 @@ def _write_body(fp: BinaryIO, ds: Dataset, source: Loaded, changed: frozenset[in
         if original is not None and own:
             original.close()
     _flush(fp, pending, ds)
+
+
+def _deferred(element: Any) -> bool:
+    """True for a value pydicom left in the file (the writer copies it from there)."""
+    return bool(element.is_raw and element.value is None)
 
 
 def _buffer(ds: Dataset) -> DicomBytesIO:
