@@ -1,6 +1,6 @@
 """Reading one input file in full: a path in, a checked data set and where its elements sit in the file out.
 
-Values longer than DEFER_SIZE (pixel data, overlays, waveforms) are left on disk: pydicom reads them only
+Most files are read by fastread.py, the others by pydicom. Values longer than DEFER_SIZE (pixel data, overlays, waveforms) are left on disk: pydicom reads them only
 if the plan touches them, and the writer copies them from the input file otherwise, so memory does not grow
 with file size. A file pydicom reads only in part fails: it ends inside an element or before a sequence
 delimiter, its native PixelData is shorter than Rows x Columns x BitsAllocated say, or nothing follows the
@@ -20,6 +20,7 @@ from pydicom.dataset import Dataset
 from pydicom.uid import UID
 from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
 
+from dcmrules.runtime.fastread import fast_read
 from dcmrules.runtime.files import PathOrFile, ReadFailure, describe_error, opened
 
 DEFER_SIZE = 64 * 1024
@@ -48,11 +49,15 @@ def read_full(source: PathOrFile, kind: str, *, allow_empty: bool = False) -> Lo
     """
     with warnings.catch_warnings(record=True) as caught, opened(source) as fp:
         warnings.simplefilter("always")
-        ds = _read(fp, kind)
+        fast = fast_read(fp, DEFER_SIZE) if kind == "part10" else None
+        ds = fast[0] if fast else _read(fp, kind)
         size = os.fstat(fp.fileno()).st_size
         if len(ds) or not allow_empty:
             check_readable(ds, fp, size, tuple(str(w.message) for w in caught))
-        prefix, spans = (b"", {}) if _deflated(ds) else element_spans(ds, fp, size)
+        if fast:
+            prefix, spans = fast[1], fast[2]
+        else:
+            prefix, spans = (b"", {}) if _deflated(ds) else element_spans(ds, fp, size)
     return Loaded(ds, source, prefix, spans, tuple(dict.fromkeys(str(w.message) for w in caught)))
 
 
