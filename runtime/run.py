@@ -26,7 +26,7 @@ from dcmrules.runtime.index import SetIndex, build_index
 from dcmrules.runtime.load import key_fingerprint, load_tables, require_key
 from dcmrules.runtime.pool import run_tasks
 from dcmrules.runtime.report import FileOutcome, Progress, RunReport, count_changes
-from dcmrules.runtime.write import changed_tags, complete_file_meta, make_folders, write_atomic
+from dcmrules.runtime.write import changed_tags, complete_file_meta, write_atomic
 
 OUTPUT_EXISTS = "the output file already exists (use --overwrite to replace it)"
 LOST_WORKER = "the worker process died while processing this file"
@@ -73,7 +73,6 @@ def run_plan(
     if output is not None and not dry_run:
         output.mkdir(parents=True, exist_ok=True)
         clean_temporaries(output)
-        make_folders(s.output for s in sources if s.index not in index.settled)
     job = WriteJob(plan, key, tables, index.uid_map, overwrite, dry_run)
     outcomes = _write_all(job, sources, index, jobs, progress)
     report = _report(plan, key, dry_run, outcomes, index)

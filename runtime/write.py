@@ -179,15 +179,9 @@ def write_atomic(ds: Dataset, output: Path, *, overwrite: bool, built_meta: bool
 def _create(path: Path) -> Any:
     try:
         return open(path, "wb", buffering=0)
-    except FileNotFoundError:  # the run creates output folders up front; other callers may not
+    except FileNotFoundError:  # the first file of its folder: the workers create folders as they go
         path.parent.mkdir(parents=True, exist_ok=True)
         return open(path, "wb", buffering=0)
-
-
-def make_folders(outputs: Iterable[Path | None]) -> None:
-    """Create every folder the outputs go to, once each."""
-    for folder in sorted({output.parent for output in outputs if output is not None}):
-        folder.mkdir(parents=True, exist_ok=True)
 
 
 def _publish(temporary: Path, output: Path, overwrite: bool) -> bool:
