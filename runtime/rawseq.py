@@ -18,8 +18,7 @@ from collections.abc import Callable, Mapping
 from functools import cache
 
 from pydicom import config
-from pydicom._private_dict import private_dictionaries
-from pydicom.datadict import dictionary_VR
+from pydicom.datadict import dictionary_VR, private_dictionaries
 from pydicom.valuerep import validate_value
 
 Loc = tuple[int, ...]
