@@ -60,6 +60,7 @@ def _is_dicom(path) -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:Invalid value for VR UI")  # the corpus holds invalid UIDs on purpose
 def test_raw_rewrite_writes_what_pydicom_writes_on_every_corpus_file(corpus):
     rewritten = 0
     for path in _readable(corpus):
