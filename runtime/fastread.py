@@ -25,6 +25,7 @@ from pydicom.uid import PrivateTransferSyntaxes
 from pydicom.valuerep import EXPLICIT_VR_LENGTH_32, VR
 
 UNDEFINED = 0xFFFFFFFF
+ITEM, ITEM_END, SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
 CHARSET_TAG = 0x00080005
 ENCODED_VRS = frozenset(vr.encode() for vr in VR)
 LONG_VRS = frozenset(vr.encode() for vr in EXPLICIT_VR_LENGTH_32)

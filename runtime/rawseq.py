@@ -21,13 +21,10 @@ from pydicom import config
 from pydicom.datadict import dictionary_VR, private_dictionaries
 from pydicom.valuerep import validate_value
 
+from dcmrules.runtime.fastread import ENCODED_VRS, ITEM, ITEM_END, LONG_VRS, SEQUENCE_END, UNDEFINED
+
 Loc = tuple[int, ...]
 Found = list[tuple[Loc, str, str]]
-ITEM, ITEM_END, SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
-UNDEFINED = 0xFFFFFFFF
-LONG_VRS = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UR", b"UT", b"UV"})
-SHORT_VRS = frozenset({b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FD", b"FL", b"IS", b"LO", b"LT", b"PN",
-                       b"SH", b"SL", b"SS", b"ST", b"TM", b"UI", b"UL", b"US"})
 
 
 class _Fallback(Exception):
@@ -157,11 +154,11 @@ class _Walker:
         tag = group << 16 | element
         if group == 0xFFFE:
             return tag, "", self.tag_length.unpack_from(self.data, position)[2], 8
+        if vr == b"UN" or vr not in ENCODED_VRS:
+            raise _Fallback("UN or an unknown VR")
         if vr in LONG_VRS:
             return tag, vr.decode(), self.long.unpack_from(self.data, position + 8)[0], 12
-        if vr in SHORT_VRS:
-            return tag, vr.decode(), length, 8
-        raise _Fallback("UN or an unknown VR")
+        return tag, vr.decode(), length, 8
 
 
 @cache

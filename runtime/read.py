@@ -20,12 +20,11 @@ from pydicom.dataset import Dataset
 from pydicom.uid import UID
 from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
 
-from dcmrules.runtime.fastread import fast_read
+from dcmrules.runtime.fastread import UNDEFINED, fast_read
 from dcmrules.runtime.files import PathOrFile, ReadFailure, describe_error, opened
 
 DEFER_SIZE = 64 * 1024
 DEFLATED = "1.2.840.10008.1.2.1.99"
-UNDEFINED = 0xFFFFFFFF
 SEQUENCE_DELIMITER = {True: b"\xfe\xff\xdd\xe0\x00\x00\x00\x00", False: b"\xff\xfe\xe0\xdd\x00\x00\x00\x00"}
 
 

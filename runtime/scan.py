@@ -19,12 +19,10 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag
 
+from dcmrules.runtime.fastread import ITEM, ITEM_END, LONG_VRS, SEQUENCE_END, UNDEFINED
 from dcmrules.runtime.files import PathOrFile, opened
 
 IMPLICIT_LE, EXPLICIT_LE, EXPLICIT_BE = "1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"
-LONG_VRS = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"})
-ITEM, ITEM_END, SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
-UNDEFINED = 0xFFFFFFFF
 DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
 
 
