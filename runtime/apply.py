@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 
+from dcmrules.runtime.fastread import UNDEFINED
 from dcmrules.runtime.markers import marker_values, set_markers
 from dcmrules.runtime.remap import remap_uids
+from dcmrules.runtime.stored import stored_val, stored_vr
 from dcmrules.runtime.targets import (
     PIXEL_TAGS, ElementTarget, Hit, Loc, PrivateTarget, Target, build_index, creator_loc, keyword_of,
     parse_target, path_str, select, value_text,
 )
-from dcmrules.runtime.values import Env, NoOwnValue, Slot, ValueProblem, as_text, compute, element_val
+from dcmrules.runtime.values import Env, NoOwnValue, Slot, ValueProblem, as_text, compute
 
 IDENTIFIERS = {0x00100020: "PatientID", 0x0020000D: "StudyInstanceUID",
                0x0020000E: "SeriesInstanceUID", 0x00080018: "SOPInstanceUID"}
@@ -140,14 +143,14 @@ def identifier_changes(prepared: PreparedPlan, ds: Dataset, ctx: Context) -> dic
     for loc, d in sorted(_decide(prepared, ds).items()):
         if d.op.action != "replace" or not d.hit.exists:
             continue
-        elem = d.hit.node.ds[d.hit.tag]
-        regenerated = _vr(elem.VR) == "UI" and d.op.value["kind"] in _UID_KINDS
+        ds, tag = d.hit.node.ds, d.hit.tag
+        regenerated = _vr(stored_vr(ds, tag)) == "UI" and d.op.value["kind"] in _UID_KINDS
         if not (regenerated or (len(loc) == 1 and loc[0] in IDENTIFIERS)):
             continue
         value = _new_value(d, env)
         if value is _SKIP:
             continue
-        old = [v.strip(" \x00") for v in as_text(element_val(elem))]
+        old = [v.strip(" \x00") for v in as_text(stored_val(ds, tag))]
         new = _texts(value)
         if len(old) == len(new):
             out.update({o: n for o, n in zip(old, new) if o and o != n})
@@ -235,8 +238,11 @@ def _new_value(d: _Decision, env: Env) -> object:
     if d.op.action != "replace":
         return None
     hit = d.hit
-    elem = hit.node.ds[hit.tag] if hit.exists else None
-    slot = Slot(_vr(elem.VR if elem is not None else hit.vr), elem, hit.node.encodings)
+    if hit.exists:
+        ds, tag = hit.node.ds, hit.tag
+        slot = Slot(_vr(stored_vr(ds, tag)), lambda: stored_val(ds, tag), hit.node.encodings)
+    else:
+        slot = Slot(_vr(hit.vr), None, hit.node.encodings)
     try:
         return compute(d.op.value, env, slot)
     except NoOwnValue:
@@ -256,9 +262,19 @@ def _execute(d: _Decision, before: str | None, value: object, render: Render) ->
     if value is _SKIP:
         return []
     if hit.exists:
-        ds[hit.tag].value = value
+        _assign(ds, hit.tag, value)
         return [(hit.loc, _change(hit.loc, "replace", before, render(ds, hit.tag), op))]
     return _insert(d, value, render)
+
+
+def _assign(ds: Dataset, tag: int, value: object) -> None:
+    """Give ds[tag] a new value; an element still as read is replaced without decoding its old value."""
+    raw = ds.get_item(tag, keep_deferred=True)
+    vr = stored_vr(ds, tag) if raw.is_raw and raw.length != UNDEFINED else None
+    if vr is None or vr == "SQ":  # converted already, or keeping its length encoding: as pydicom assigns it
+        ds[tag].value = value
+    else:
+        ds[tag] = DataElement(tag, vr, value)
 
 
 def _insert(d: _Decision, value: object, render: Render) -> list[tuple[Loc, Change]]:

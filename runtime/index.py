@@ -19,6 +19,8 @@ from dcmrules.runtime.files import (DICOMDIR_REASON, NOT_DICOM, Source, describe
 from dcmrules.runtime.load import iter_values
 from dcmrules.runtime.pool import run_tasks
 from dcmrules.runtime.scan import scan_header
+from dcmrules.runtime.stored import stored_val
+from dcmrules.runtime.values import join_text
 from dcmrules.runtime.report import Progress
 
 IDENTIFIER_TAGS = {"00100020": "PatientID", "0020000D": "StudyInstanceUID",
@@ -148,10 +150,7 @@ def _entry(index: int, prepared: Any, ds: Any, context: Context) -> HeaderEntry:
 
 
 def _text(ds: Any, tag: int) -> str:
-    if tag not in ds:
-        return ""
-    value = ds[tag].value
-    return "" if value is None else str(value).strip(" \x00")
+    return join_text(stored_val(ds, tag)).strip(" \x00") if tag in ds else ""
 
 
 def merge(entries: Sequence[HeaderEntry]) -> SetIndex:

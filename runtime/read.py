@@ -22,6 +22,7 @@ from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
 
 from dcmrules.runtime.fastread import UNDEFINED, fast_read
 from dcmrules.runtime.files import PathOrFile, ReadFailure, describe_error, opened
+from dcmrules.runtime.targets import element_vr
 
 DEFER_SIZE = 64 * 1024
 DEFLATED = "1.2.840.10008.1.2.1.99"
@@ -161,13 +162,25 @@ def _short_pixel_data(ds: Dataset) -> str | None:
     have = element.length if element.is_raw else len(element.value or b"")
     try:
         frames = int(ds.get("NumberOfFrames", 1) or 1)
-        count = int(ds.Rows) * int(ds.Columns) * int(ds.get("SamplesPerPixel", 1)) * frames
-        expected = (count * int(ds.BitsAllocated) + 7) // 8
-    except (AttributeError, TypeError, ValueError):
+        count = _us(ds, 0x00280010) * _us(ds, 0x00280011) * _us(ds, 0x00280002, 1) * frames
+        expected = (count * _us(ds, 0x00280100) + 7) // 8
+    except (KeyError, TypeError, ValueError):
         return None
     if have != UNDEFINED and have < expected:
         return f"truncated: PixelData holds {have} bytes, its Rows, Columns and BitsAllocated need {expected}"
     return None
+
+
+def _us(ds: Dataset, tag: int, default: int | None = None) -> int:
+    """An image attribute's number (US), read from its two bytes while pydicom has not converted it."""
+    if tag not in ds:
+        if default is None:
+            raise KeyError(tag)
+        return default
+    raw = ds.get_item(tag, keep_deferred=True)
+    if raw.is_raw and isinstance(raw.value, bytes) and len(raw.value) == 2 and element_vr(ds, raw) == "US":
+        return int.from_bytes(raw.value, "little" if raw.is_little_endian else "big")
+    return int(ds[tag].value)
 
 
 def _encapsulated(ds: Dataset) -> bool:

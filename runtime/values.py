@@ -39,10 +39,10 @@ class Env:
 
 @dataclass(frozen=True)
 class Slot:
-    """The element being filled: its VR, its original element (None if absent) and its charset."""
+    """The element being filled: its VR, a reader of its original value (None if absent), its charset."""
 
     vr: str
-    own: DataElement | None
+    own: Callable[[], Val] | None
     encodings: tuple[str, ...]
 
 
@@ -164,7 +164,7 @@ def _clean(expr: Mapping, env: Env, slot: Slot) -> Val:
     if slot.vr in CLEAN_KEEP_VRS:
         if slot.own is None:
             raise NoOwnValue()
-        return element_val(slot.own)
+        return slot.own()
     return _dummy(expr, env, slot)
 
 
@@ -191,7 +191,7 @@ def _input(expr: Mapping, env: Env, slot: Slot) -> tuple[str, ...]:
 def _own_text(slot: Slot) -> tuple[str, ...]:
     if slot.own is None:
         raise NoOwnValue()
-    return as_text(element_val(slot.own))
+    return as_text(slot.own())
 
 
 def _per_value(values: tuple[str, ...], fn: Callable[[str], str]) -> Val:

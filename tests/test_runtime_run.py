@@ -12,7 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from pydicom import dcmread
+from pydicom import dcmread, dcmwrite
 
 from dcmrules.runtime.errors import PlanError, UsageError
 from dcmrules.runtime.files import TEMP_SUFFIX
@@ -164,6 +164,23 @@ def test_each_file_ends_written_skipped_or_failed_and_the_run_goes_on(tmp_path, 
     assert status["cut.dcm"][0] == "failed" and "truncated" in status["cut.dcm"][1]
     assert report.exit_code == 1
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["good.dcm"]
+
+
+@pytest.mark.parametrize("syntax", ["1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"])
+def test_pixel_data_shorter_than_the_image_fails_its_file(tmp_path, dataset, syntax):
+    ds = dcmread(next(dataset.rglob("IM0001.dcm")))
+    ds.PixelData = ds.PixelData[:-64]
+    ds.file_meta.TransferSyntaxUID = syntax
+    dcmwrite(tmp_path / "short.dcm", ds, little_endian=syntax != "1.2.840.10008.1.2.2",
+             implicit_vr=syntax == "1.2.840.10008.1.2", force_encoding=True)
+    loaded = write_rules(tmp_path)
+    report = run_plan(loaded.plan, [tmp_path / "short.dcm"], tmp_path / "out", key=KEY, tables=loaded.tables)
+    (outcome,) = report.files
+    expected = ds.Rows * ds.Columns * ds.BitsAllocated // 8
+    assert outcome.status == "failed"
+    assert outcome.reason == f"truncated: PixelData holds {expected - 64} bytes, its Rows, Columns and " \
+                             f"BitsAllocated need {expected}"
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
 def test_a_failing_value_fails_only_its_file(tmp_path, dataset):

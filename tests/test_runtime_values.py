@@ -11,7 +11,7 @@ from pydicom.sequence import Sequence
 from dcmrules.compiler.tables import parse_table
 from dcmrules.runtime.keys import hash_for, keyed_days, uid_for
 from dcmrules.runtime.values import (
-    Env, NoOwnValue, Slot, ValueProblem, compute, encodable, shift_text,
+    Env, NoOwnValue, Slot, ValueProblem, compute, element_val, encodable, shift_text,
 )
 from dcmrules.specs import resource
 
@@ -56,7 +56,7 @@ def run(expr, vr, own=None, *, ds=None, key=KEY, tables=None, encodings=("latin_
     ds = ds if ds is not None else root()
     elem = None if own is None else DataElement(0x00091001, vr, own)
     env = Env(ds, key, tables or {})
-    return compute(checked(expr), env, Slot(vr, elem, encodings))
+    return compute(checked(expr), env, Slot(vr, None if elem is None else lambda: element_val(elem), encodings))
 
 
 LITERALS = [  # vr, text, stored value
