@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import os
+import struct
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,6 +27,7 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element, write_file_meta_info
 from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
+from dcmrules.runtime.fastread import LONG_VRS
 from dcmrules.runtime.files import TEMP_SUFFIX
 from dcmrules.runtime.read import Loaded
 
@@ -34,6 +36,8 @@ ENCODING_SYNTAX = {(True, True): ImplicitVRLittleEndian, (False, True): Explicit
 DEFLATED = "1.2.840.10008.1.2.1.99"
 CHARSET_TAG = 0x00080005
 CHUNK = 1 << 20
+GROUP_LENGTH = 0x00020000
+TEXT_PADDING = {"UI": b"\x00", "SH": b" ", "AE": b" ", "LO": b" ", "CS": b" "}
 
 
 def complete_file_meta(ds: Dataset) -> bool:
@@ -94,7 +98,45 @@ def _write_head(fp: BinaryIO, ds: Dataset, built_meta: bool) -> None:
         fp.write(b"DICM")
     meta = getattr(ds, "file_meta", None)
     if meta:
-        write_file_meta_info(fp, meta, enforce_standard=built_meta)  # type: ignore[arg-type]  # ds is discarded after
+        encoded = None if built_meta else file_meta_bytes(meta)
+        if encoded is None:
+            write_file_meta_info(fp, meta, enforce_standard=built_meta)  # type: ignore[arg-type]  # ds is discarded after
+        else:
+            fp.write(encoded)
+
+
+def file_meta_bytes(meta: Dataset) -> bytes | None:
+    """The file meta as write_file_meta_info() encodes it (group length recomputed when present), for the usual
+    case: elements as read or single ASCII text values; None for anything else, which pydicom writes."""
+    parts = []
+    for tag in sorted(meta.keys()):
+        if tag >> 16 != 2:
+            return None
+        if tag != GROUP_LENGTH:
+            encoded = _meta_element(meta.get_item(tag, keep_deferred=True))
+            if encoded is None:
+                return None
+            parts.append(encoded)
+    body = b"".join(parts)
+    if GROUP_LENGTH in meta:
+        body = struct.pack("<HH2sHL", 2, 0, b"UL", 4, len(body)) + body
+    return body
+
+
+def _meta_element(elem: Any) -> bytes | None:
+    vr, value = elem.VR, elem.value
+    if elem.is_raw and isinstance(value, bytes) and vr not in (None, "UN", "SQ") and len(value) % 2 == 0:
+        data = value
+    elif not elem.is_raw and vr in TEXT_PADDING and isinstance(value, str) and value.isascii():
+        data = value.encode("ascii")
+        data += TEXT_PADDING[vr] * (len(data) % 2)
+    else:
+        return None
+    code = vr.encode("ascii")
+    head = struct.pack("<HH", elem.tag >> 16, elem.tag & 0xFFFF) + code
+    if code in LONG_VRS:
+        return head + struct.pack("<HL", 0, len(data)) + data
+    return head + struct.pack("<H", len(data)) + data if len(data) < 0x10000 else None
 
 
 def _write_body(fp: BinaryIO, ds: Dataset, source: Loaded, changed: frozenset[int]) -> None:
