@@ -93,7 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# numpy, which pydicom imports, starts a BLAS thread pool whose threads spin for a while after starting;
+# dcmrules does no linear algebra, and on a run's cores those threads only take time from its workers.
+MATH_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    for name in MATH_THREADS:
+        os.environ.setdefault(name, "1")  # a user's own setting wins
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tempfile
 
 import pytest
 
-from dcmrules.runtime.cli import main
+from dcmrules.runtime.cli import MATH_THREADS, main
 from tests.runtime_support import KEY, make_set, write_rules
 
 
@@ -125,3 +128,14 @@ def test_demo_refuses_a_folder_in_use(tmp_path, capsys):
     (tmp_path / "x" / "file").write_text("mine")
     code, _, err = _run(capsys, "demo", "--out", tmp_path / "x")
     assert code == 2 and "not an empty folder" in err
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads through /proc")
+def test_the_cli_leaves_numpy_one_math_thread(setup, tmp_path):
+    """pydicom imports numpy, whose BLAS pool would spin beside the workers; the CLI asks it for one thread."""
+    pytest.importorskip("numpy")
+    code = ("import os; from dcmrules.runtime.cli import main; main(['lint', os.environ['RULES']]); "
+            "import pydicom, numpy; print(len(os.listdir('/proc/self/task')))")
+    env = {k: v for k, v in os.environ.items() if k not in MATH_THREADS} | {"RULES": str(setup / "plan.rules")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.split()[-1] == "1"  # numpy's import started no pool
