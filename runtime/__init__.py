@@ -7,8 +7,8 @@ Names are imported on first use, so `import dcmrules.runtime.apply` stays free o
 A run, module by module: load.py (a rules file compiled or a plan checked, its key and tables) ->
 files.py (inputs discovered, outputs mirrored) -> index.py with scan.py (first pass: headers only, the
 identifier map) -> pool.py (--jobs processes) -> read.py with fastread.py (each file read, big values left on
-disk) -> apply.py with targets.py, values.py, remap.py and rawseq.py (the plan applied to the data set) ->
-write.py (unchanged elements copied, the file written atomically) -> report.py.
+disk) -> apply.py with targets.py, values.py, stored.py, remap.py and rawseq.py (the plan applied to the
+data set) -> write.py (unchanged elements copied, the file written atomically) -> report.py.
 """
 
 from __future__ import annotations

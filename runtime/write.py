@@ -5,6 +5,8 @@
   an element it never decoded, only faster; big values go file to file with os.copy_file_range, never
   through memory); changed and inserted elements are encoded by pydicom. Deflated files, and files whose
   encoding or character set changes, are written by pydicom alone.
+- The file meta is encoded here when its elements are as read or single ASCII texts (file_meta_bytes(),
+  byte for byte what pydicom writes), else by pydicom.
 - A data set read without preamble and file meta is written as a standard Part 10 file: a zero preamble
   and a file meta (SOP Class/Instance UIDs from the data set, the transfer syntax it was read in).
 - The file is written to a hidden temporary file next to the output (".<name>.<pid>.dcmrules-tmp"), then
