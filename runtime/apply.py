@@ -143,14 +143,14 @@ def identifier_changes(prepared: PreparedPlan, ds: Dataset, ctx: Context) -> dic
     for loc, d in sorted(_decide(prepared, ds).items()):
         if d.op.action != "replace" or not d.hit.exists:
             continue
-        ds, tag = d.hit.node.ds, d.hit.tag
-        regenerated = _vr(stored_vr(ds, tag)) == "UI" and d.op.value["kind"] in _UID_KINDS
+        node, tag = d.hit.node.ds, d.hit.tag
+        regenerated = _vr(stored_vr(node, tag)) == "UI" and d.op.value["kind"] in _UID_KINDS
         if not (regenerated or (len(loc) == 1 and loc[0] in IDENTIFIERS)):
             continue
         value = _new_value(d, env)
         if value is _SKIP:
             continue
-        old = [v.strip(" \x00") for v in as_text(stored_val(ds, tag))]
+        old = [v.strip(" \x00") for v in as_text(stored_val(node, tag))]
         new = _texts(value)
         if len(old) == len(new):
             out.update({o: n for o, n in zip(old, new) if o and o != n})

@@ -18,10 +18,10 @@ from dcmrules.runtime.files import (DICOMDIR_REASON, NOT_DICOM, Source, describe
                                     sniff)
 from dcmrules.runtime.load import iter_values
 from dcmrules.runtime.pool import run_tasks
+from dcmrules.runtime.report import Progress
 from dcmrules.runtime.scan import scan_header
 from dcmrules.runtime.stored import stored_val
 from dcmrules.runtime.values import join_text
-from dcmrules.runtime.report import Progress
 
 IDENTIFIER_TAGS = {"00100020": "PatientID", "0020000D": "StudyInstanceUID",
                    "0020000E": "SeriesInstanceUID", "00080018": "SOPInstanceUID"}
