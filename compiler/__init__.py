@@ -16,7 +16,6 @@ from dcmrules.compiler.diagnostics import CODES, Diagnostic, Severity
 from dcmrules.compiler.expand import conflicting_options, expand
 from dcmrules.compiler.lower import lower, program_from_plan
 from dcmrules.compiler.model import Program
-from dcmrules.compiler.parse import parse
 from dcmrules.compiler.plan import FORMAT_VERSION, dumps, schema_errors, version_error
 from dcmrules.compiler.resolve import resolve
 from dcmrules.compiler.source import Source, Span
@@ -44,19 +43,26 @@ def check_rules(text: str, *, path: str = "<string>", base_dir: Path | None = No
     return list(_analyse(text, path, base_dir)[1])
 
 
-def compile_rules(text: str, *, path: str = "<string>", base_dir: Path | None = None) -> CompileResult:
-    """Parse, resolve, check and lower one rules file. Never raises for a mistake in the text."""
+def compile_rules(text: str, *, path: str = "<string>", base_dir: Path | None = None,
+                  validate: bool = True) -> CompileResult:
+    """Parse, resolve, check and lower one rules file. Never raises for a mistake in the text.
+
+    validate=True checks the plan against the schema (a plan that fails it is a bug of ours); a caller that
+    runs the plan in this process right away (`dcmrules run site.rules`) may skip it and the schema
+    library's import."""
     program, diagnostics = _analyse(text, path, base_dir)
     if program is None or any(d.is_error for d in diagnostics):
         return CompileResult(None, diagnostics)
     plan = lower(program, path=path, text=text, profile_rules=expand(program))
-    errors = schema_errors(plan)
+    errors = schema_errors(plan) if validate else []
     if errors:  # a bug of ours, never a user mistake
         raise AssertionError(f"compiled plan fails the schema: {errors}")
     return CompileResult(plan, diagnostics)
 
 
 def _analyse(text: str, path: str, base_dir: Path | None) -> tuple[Program | None, tuple[Diagnostic, ...]]:
+    from dcmrules.compiler.parse import parse  # Lark is imported here: checking a JSON plan never needs it
+
     tree, problems = parse(Source(text, path))
     program = None
     if tree is not None:

@@ -8,7 +8,6 @@ from functools import cache
 from dcmrules.compiler import diagnostics as codes
 from dcmrules.compiler.diagnostics import Diagnostic, diagnostic
 from dcmrules.compiler.model import ProfileRequest, Program, Rule
-from dcmrules.compiler.parse import parse
 from dcmrules.compiler.resolve import resolve
 from dcmrules.compiler.source import Source
 from dcmrules.specs import resource
@@ -20,6 +19,8 @@ EXCLUSIVE = (("retain-longitudinal-full-dates", "retain-longitudinal-modified-da
 @cache
 def profile_rules(name: str) -> tuple[Rule, ...]:
     """The rules of one shipped profile file (specs/profiles/NAME.rules), marked with a profile origin."""
+    from dcmrules.compiler.parse import parse  # Lark only when a profile is expanded, never to check a plan
+
     origin = f"profiles/{name}.rules"
     tree, problems = parse(Source(resource("profiles", f"{name}.rules").read_text(encoding="utf-8"), origin))
     if tree is None or problems:

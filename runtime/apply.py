@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from pydicom import config
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 
@@ -122,7 +123,7 @@ def apply_plan(prepared: PreparedPlan, ds: Dataset, ctx: Context, *, describe: b
     changes += _remap(ds, ctx.uid_map, touched, kept)
     changes += _markers(prepared, ds, decisions, render)
     changes.sort(key=lambda pair: pair[0])
-    return [change for _, change in changes] + _follow_media_storage(ds, changes)
+    return [change for _, change in changes] + _follow_media_storage(ds, changes, render)
 
 
 def _markers(prepared: PreparedPlan, ds: Dataset, decisions: Mapping[Loc, _Decision],
@@ -268,13 +269,14 @@ def _execute(d: _Decision, before: str | None, value: object, render: Render) ->
 
 
 def _assign(ds: Dataset, tag: int, value: object) -> None:
-    """Give ds[tag] a new value; an element still as read is replaced without decoding its old value."""
+    """Give ds[tag] a new value; an element still as read is replaced without decoding its old value.
+    (Values come from values.convert(), which checked them against the VR already: pydicom need not.)"""
     raw = ds.get_item(tag, keep_deferred=True)
     vr = stored_vr(ds, tag) if raw.is_raw and raw.length != UNDEFINED else None
     if vr is None or vr == "SQ":  # converted already, or keeping its length encoding: as pydicom assigns it
         ds[tag].value = value
     else:
-        ds[tag] = DataElement(tag, vr, value)
+        ds[tag] = DataElement(tag, vr, value, validation_mode=config.IGNORE)
 
 
 def _insert(d: _Decision, value: object, render: Render) -> list[tuple[Loc, Change]]:
@@ -300,7 +302,7 @@ def _remap(ds: Dataset, uid_map: Mapping[str, str], touched: set[Loc], kept: set
             for loc, before, after in found]
 
 
-def _follow_media_storage(ds: Dataset, changes: list[tuple[Loc, Change]]) -> list[Change]:
+def _follow_media_storage(ds: Dataset, changes: list[tuple[Loc, Change]], render: Render) -> list[Change]:
     """MediaStorageSOPInstanceUID (file meta) follows a changed top-level SOPInstanceUID."""
     sop = next((c for loc, c in changes if loc == (_SOP_INSTANCE_UID,)), None)
     meta = getattr(ds, "file_meta", None)
@@ -308,11 +310,13 @@ def _follow_media_storage(ds: Dataset, changes: list[tuple[Loc, Change]]) -> lis
         return []
     if meta is None or _MEDIA_SOP_INSTANCE_UID not in meta:
         return []
-    before, new = _render(meta, _MEDIA_SOP_INSTANCE_UID), str(ds[_SOP_INSTANCE_UID].value)
-    if before == new:
+    new = ds[_SOP_INSTANCE_UID].value  # a UID pydicom holds: checked when it was set or read
+    if [str(new)] == [v.strip(" \x00") for v in as_text(stored_val(meta, _MEDIA_SOP_INSTANCE_UID))]:
         return []
-    meta[_MEDIA_SOP_INSTANCE_UID].value = new
-    return [Change("(0002,0003)", "MediaStorageSOPInstanceUID", sop.action, before, new, sop.op_id, sop.origin)]
+    before = render(meta, _MEDIA_SOP_INSTANCE_UID)
+    meta[_MEDIA_SOP_INSTANCE_UID] = DataElement(_MEDIA_SOP_INSTANCE_UID, "UI", new, validation_mode=config.IGNORE)
+    return [Change("(0002,0003)", "MediaStorageSOPInstanceUID", sop.action, before, str(new), sop.op_id,
+                   sop.origin)]
 
 
 # --- small helpers ------------------------------------------------------------------------

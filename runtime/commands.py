@@ -98,7 +98,7 @@ def handle_run(args: argparse.Namespace) -> int:
     loaded, key = _load(args)
     report = run_plan(loaded.plan, args.inputs, args.output, jobs=job_count(args.jobs), key=key,
                       report_path=args.report, dry_run=args.dry_run, overwrite=args.overwrite,
-                      tables=loaded.tables, progress=True)
+                      tables=loaded.tables, progress=True, checked=True)
     for line in failure_listing(report):
         print(f"failed: {line}", file=sys.stderr)
     target = f" -> {args.output}" if args.output and not args.dry_run else " (dry run, nothing written)"

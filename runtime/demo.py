@@ -41,7 +41,7 @@ def run_demo(out: Path | None, *, jobs: int, echo: Callable[[str], None]) -> int
     echo(f"  generated {len(files)} DICOM files in input/ ({_shape()}), with references between files")
     echo(f"  rules: deidentify.rules (the bundled example); key: demo.key, fingerprint {key_fingerprint(key)}")
     report = run_plan(loaded.plan, [inputs], output, jobs=jobs, key=key, report_path=folder / "report.json",
-                      tables=loaded.tables)
+                      tables=loaded.tables, checked=True)
     echo(f"  run: {report.summary()} -> output/, report in report.json")
     echo(f"  changes: {', '.join(f'{n} {a}' for a, n in report.changes.items())}")
     for line in _identifier_lines(inputs, output):

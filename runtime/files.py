@@ -24,6 +24,7 @@ from dcmrules.runtime.errors import UsageError
 TEMP_SUFFIX = ".dcmrules-tmp"
 PIXEL_DATA = 0x7FE00010
 DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
+MEDIA_STORAGE_SOP_CLASS = 0x00020002
 
 
 class ReadFailure(Exception):
@@ -185,8 +186,13 @@ def describe_error(exc: BaseException) -> str:
 
 def is_dicomdir(ds: Dataset) -> bool:
     """Tell whether a data set is a DICOMDIR (file-set index), which the runner does not rewrite."""
+    from dcmrules.runtime.stored import stored_val  # files.py stays below the value modules
+
     meta = getattr(ds, "file_meta", None)
-    return (meta is not None and meta.get("MediaStorageSOPClassUID") == DICOMDIR_CLASS) or 0x00041220 in ds
+    if meta is not None and MEDIA_STORAGE_SOP_CLASS in meta:
+        if stored_val(meta, MEDIA_STORAGE_SOP_CLASS) == (DICOMDIR_CLASS,):
+            return True
+    return 0x00041220 in ds
 
 
 DICOMDIR_REASON = ("DICOMDIR (a file-set index) is not rewritten: its byte offsets would break; "

@@ -85,6 +85,20 @@ def header_tags(plan: Mapping[str, Any]) -> frozenset[int] | None:
     return frozenset(tags)
 
 
+def identifier_plan(plan: Mapping[str, Any], tags: frozenset[int] | None) -> dict[str, Any]:
+    """The plan as identifier_changes() sees it on a header read for `tags`: an operation on one top-level
+    element outside them can neither hit that header nor outrank an operation that does, so it is left out."""
+    if tags is None:
+        return dict(plan)
+    return dict(plan, operations=[op for op in plan.get("operations", ()) if not _elsewhere(op["target"], tags)])
+
+
+def _elsewhere(target: Mapping[str, Any], tags: frozenset[int]) -> bool:
+    steps = target.get("steps") or [{}]
+    plain = target["kind"] == "element" and not target.get("any_depth") and "tag" in steps[0]
+    return plain and int(steps[0]["tag"], 16) not in tags
+
+
 def _regenerates(op: Mapping[str, Any]) -> bool:
     if op["action"] != "replace":
         return False
@@ -97,7 +111,8 @@ def _regenerates(op: Mapping[str, Any]) -> bool:
 def build_index(plan: Mapping[str, Any], sources: Sequence[Source], *, key: bytes | None,
                 tables: Mapping[str, Mapping[str, str]], jobs: int, progress: bool = False) -> SetIndex:
     """Read every source's header (in jobs processes) and merge the identifier changes in input order."""
-    job = IndexJob(plan, key, tables, header_tags(plan))
+    tags = header_tags(plan)
+    job = IndexJob(identifier_plan(plan, tags), key, tables, tags)
     entries: list[HeaderEntry | None] = [None] * len(sources)
     with Progress(len(sources), "indexing", enabled=progress) as bar:
         for entry in run_tasks(_setup, job, index_file, sources, jobs):

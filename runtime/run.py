@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from dcmrules.compiler import check_plan
 from dcmrules.runtime.apply import ApplyError, Context, apply_plan, prepare
 from dcmrules.runtime.errors import PlanError, UsageError
 from dcmrules.runtime.files import (DICOMDIR_REASON, NOT_DICOM, ReadFailure, Source, clean_temporaries,
@@ -57,13 +56,17 @@ def run_plan(
     overwrite: bool = False,
     tables: Mapping[str, Mapping[str, str]] | None = None,
     progress: bool = False,
+    checked: bool = False,
 ) -> RunReport:
     """Apply plan to every DICOM file under inputs, writing mirrored outputs under outdir; return the report.
 
     Raises PlanError or UsageError (nothing touched) for an invalid plan, a missing key, missing inputs or an
     output folder inside an input. tables defaults to the plan's lookup tables found next to source.path.
+    The plan is checked again (schema, format version, static rules) unless checked=True says it comes
+    straight from load_plan() or read_plan(), which compiled or checked it.
     """
-    _check(plan)
+    if not checked:
+        _check(plan)
     require_key(plan, key)
     if tables is None:
         tables = load_tables(plan, Path(str(plan["source"]["path"])))
@@ -82,6 +85,8 @@ def run_plan(
 
 
 def _check(plan: Mapping[str, Any]) -> None:
+    from dcmrules.compiler import check_plan  # a plan from load_plan() skips this, and the schema library
+
     errors = check_plan(dict(plan))
     if errors:
         raise PlanError("the plan is not valid:\n" + "\n".join(f"  {d}" for d in errors))

@@ -10,6 +10,7 @@ import tempfile
 import pytest
 
 from dcmrules.runtime.cli import MATH_THREADS, main
+from dcmrules.runtime.load import read_plan
 from tests.runtime_support import KEY, make_set, write_rules
 
 
@@ -139,3 +140,18 @@ def test_the_cli_leaves_numpy_one_math_thread(setup, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in MATH_THREADS} | {"RULES": str(setup / "plan.rules")}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert done.stdout.split()[-1] == "1"  # numpy's import started no pool
+
+
+@pytest.mark.parametrize("plan_name, absent", [("plan.rules", "jsonschema"), ("plan.json", "lark")])
+def test_a_run_imports_only_what_its_plan_needs(setup, tmp_path, plan_name, absent):
+    """A rules file compiled for the run is not schema-checked again (the tests check every compiled plan);
+    a JSON plan is checked without the parser. Start-up time is paid on every run."""
+    from dcmrules.compiler import dumps
+
+    (setup / "plan.json").write_text(dumps(read_plan(setup / "plan.rules").plan))
+    code = ("import sys; from dcmrules.runtime.cli import main; "
+            f"code = main(['run', {str(setup / plan_name)!r}, {str(setup / 'input')!r}, '-o', "
+            f"{str(tmp_path / 'out')!r}, '--key-file', {str(setup / 'key')!r}, '--jobs', '1']); "
+            f"print(code, {absent!r} in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split()[-2:] == ["0", "False"]
