@@ -3,10 +3,10 @@
 - Transfer syntax kept: the data set is written in the encoding it was read in; pixel data is never decoded.
 - Unchanged top-level elements are copied byte for byte from the input file (what pydicom itself writes for
   an element it never decoded, only faster; big values go file to file with os.copy_file_range, never
-  through memory); changed and inserted elements are encoded by pydicom. Deflated files, and files whose
-  encoding or character set changes, are written by pydicom alone.
-- The file meta is encoded here when its elements are as read or single ASCII texts (file_meta_bytes(),
-  byte for byte what pydicom writes), else by pydicom.
+  through memory). Changed and inserted elements, and the file meta, are encoded here when they are as read
+  or single printable ASCII texts (element_bytes(), file_meta_bytes(): byte for byte what pydicom writes),
+  else by pydicom. Deflated files, and files whose encoding or character set changes, are written by pydicom
+  alone.
 - A data set read without preamble and file meta is written as a standard Part 10 file: a zero preamble
   and a file meta (SOP Class/Instance UIDs from the data set, the transfer syntax it was read in).
 - The file is written to a hidden temporary file next to the output (".<name>.<pid>.dcmrules-tmp"), then
@@ -29,7 +29,7 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element, write_file_meta_info
 from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from dcmrules.runtime.fastread import LONG_VRS
+from dcmrules.runtime.fastread import ENCODED_VRS, LONG_VRS, UNDEFINED
 from dcmrules.runtime.files import TEMP_SUFFIX
 from dcmrules.runtime.read import Loaded
 
@@ -115,7 +115,7 @@ def file_meta_bytes(meta: Dataset) -> bytes | None:
         if tag >> 16 != 2:
             return None
         if tag != GROUP_LENGTH:
-            encoded = _meta_element(meta.get_item(tag, keep_deferred=True))
+            encoded = element_bytes(meta.get_item(tag, keep_deferred=True), False, True)
             if encoded is None:
                 return None
             parts.append(encoded)
@@ -125,20 +125,30 @@ def file_meta_bytes(meta: Dataset) -> bytes | None:
     return body
 
 
-def _meta_element(elem: Any) -> bytes | None:
+def element_bytes(elem: Any, implicit: bool, little: bool) -> bytes | None:
+    """One element as pydicom's write_data_element() encodes it, for the usual cases: an element as read
+    (defined length, its bytes as they are) or a single printable ASCII value of UI, LO, SH, AE or CS (the
+    same bytes in every DICOM character set). None for anything else, which pydicom encodes."""
     vr, value = elem.VR, elem.value
-    if elem.is_raw and isinstance(value, bytes) and vr not in (None, "UN", "SQ") and len(value) % 2 == 0:
+    if elem.is_raw:
+        if not isinstance(value, bytes) or elem.length == UNDEFINED or (vr is None and not implicit):
+            return None
         data = value
-    elif not elem.is_raw and vr in TEXT_PADDING and isinstance(value, str) and value.isascii():
+    elif vr in TEXT_PADDING and isinstance(value, str) and value.isascii() and value.isprintable():
         data = value.encode("ascii")
         data += TEXT_PADDING[vr] * (len(data) % 2)
     else:
         return None
+    order = "<" if little else ">"
+    head = struct.pack(order + "HH", elem.tag >> 16, elem.tag & 0xFFFF)
+    if implicit:
+        return head + struct.pack(order + "L", len(data)) + data
     code = vr.encode("ascii")
-    head = struct.pack("<HH", elem.tag >> 16, elem.tag & 0xFFFF) + code
     if code in LONG_VRS:
-        return head + struct.pack("<HL", 0, len(data)) + data
-    return head + struct.pack("<H", len(data)) + data if len(data) < 0x10000 else None
+        return head + code + struct.pack(order + "HL", 0, len(data)) + data
+    if code not in ENCODED_VRS or len(data) > 0xFFFF:
+        return None  # an ambiguous VR, or a value too long for its VR (pydicom writes it as UN)
+    return head + code + struct.pack(order + "H", len(data)) + data
 
 
 def _write_body(fp: BinaryIO, ds: Dataset, source: Loaded, changed: frozenset[int]) -> None:
@@ -153,7 +163,12 @@ def _write_body(fp: BinaryIO, ds: Dataset, source: Loaded, changed: frozenset[in
                 continue
             span = source.spans.get(tag)
             if span is None or (tag in changed and not _deferred(ds.get_item(tag, keep_deferred=True))):
-                write_data_element(pending, ds.get_item(tag), encodings)
+                element = ds.get_item(tag)
+                encoded = element_bytes(element, *ds.original_encoding)
+                if encoded is None:
+                    write_data_element(pending, element, encodings)
+                else:
+                    pending.write(encoded)
             elif span[1] <= len(prefix):
                 pending.write(prefix[span[0]:span[1]])
             else:

@@ -1,4 +1,4 @@
-"""write.file_meta_bytes() against pydicom's write_file_meta_info(): the same bytes, or no answer."""
+"""write.file_meta_bytes() and write.element_bytes() against pydicom's encoders: the same bytes, or no answer."""
 
 from __future__ import annotations
 
@@ -6,11 +6,15 @@ import io
 import warnings
 
 import pytest
-from pydicom.filewriter import write_file_meta_info
+from pydicom.charset import default_encoding
+from pydicom.dataelem import DataElement
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_data_element, write_file_meta_info
 
 from dcmrules.runtime.files import ReadFailure, sniff
 from dcmrules.runtime.read import read_full
-from dcmrules.runtime.write import file_meta_bytes
+from dcmrules.runtime.stored import stored_vr
+from dcmrules.runtime.write import element_bytes, file_meta_bytes
 from tests.runtime_support import make_set
 
 
@@ -20,17 +24,23 @@ def _pydicoms(meta) -> bytes:
     return buffer.getvalue()
 
 
-def _metas(paths):
+def _datasets(paths):
     for path in paths:
         with open(path, "rb") as fp, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             kind = sniff(fp)
             try:
-                meta = read_full(fp, kind).ds.file_meta if kind else None
+                ds = read_full(fp, kind).ds if kind else None
             except ReadFailure:
                 continue
-            if meta:
-                yield path, meta
+            if ds is not None:
+                yield path, ds
+
+
+def _metas(paths):
+    for path, ds in _datasets(paths):
+        if getattr(ds, "file_meta", None):
+            yield path, ds.file_meta
 
 
 def _agree(path, meta) -> bool:
@@ -66,3 +76,46 @@ def test_what_pydicom_must_encode_gets_no_answer(tmp_path):
     assert file_meta_bytes(meta) is None
     meta.ImplementationVersionName = "NAÏVE"
     assert file_meta_bytes(meta) is None
+
+
+NEW_TEXTS = ("1.2.840.10008.1.2", "ODD", "", "A^B C", "NAÏVE", "TAB\tTAB")
+
+
+def _pydicom_element(element, implicit, little, encodings) -> bytes:
+    buffer = DicomBytesIO()
+    buffer.is_implicit_VR, buffer.is_little_endian = implicit, little
+    write_data_element(buffer, element, encodings)
+    return buffer.getvalue()
+
+
+def _elements_agree(path, ds) -> int:
+    """Assert element_bytes equals pydicom's encoding for every top-level element as read and for new text
+    values of its text elements; return how many it answered."""
+    implicit, little = ds.original_encoding
+    encodings = ds.get("SpecificCharacterSet", default_encoding)
+    answered = 0
+    for tag in list(ds.keys()):
+        raw = ds.get_item(tag, keep_deferred=True)
+        candidates = [] if raw.is_raw and raw.value is None else [raw]  # values left on disk are copied
+        vr = stored_vr(ds, tag)
+        if vr in ("UI", "LO", "SH", "AE", "CS"):
+            candidates += [DataElement(tag, vr, text, validation_mode=0) for text in NEW_TEXTS]
+        for element in candidates:
+            ours = element_bytes(element, implicit, little)
+            if ours is not None:
+                assert ours == _pydicom_element(element, implicit, little, encodings), (path, tag)
+                answered += 1
+            elif element is not raw:  # a new text: only non-ASCII or control characters are left to pydicom
+                assert not (element.value.isascii() and element.value.isprintable()), (path, tag)
+    return answered
+
+
+@pytest.mark.slow
+def test_element_bytes_are_pydicoms_on_every_corpus_element(corpus):
+    answered = [_elements_agree(path, ds) for path, ds in _datasets(sorted(p for p in corpus.rglob("*")
+                                                                             if p.is_file()))]
+    assert sum(answered) > 3000 and sum(1 for n in answered if n) >= 80
+
+
+def test_element_bytes_are_pydicoms_on_a_generated_set(tmp_path):
+    assert all(_elements_agree(path, ds) for path, ds in _datasets(make_set(tmp_path / "set")))
