@@ -28,6 +28,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element, write_file_meta_info
 from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pydicom.valuerep import PersonName
 
 from dcmrules.runtime.fastread import ENCODED_VRS, LONG_VRS, UNDEFINED
 from dcmrules.runtime.files import TEMP_SUFFIX
@@ -39,7 +40,7 @@ DEFLATED = "1.2.840.10008.1.2.1.99"
 CHARSET_TAG = 0x00080005
 CHUNK = 1 << 20
 GROUP_LENGTH = 0x00020000
-TEXT_PADDING = {"UI": b"\x00", "SH": b" ", "AE": b" ", "LO": b" ", "CS": b" "}
+TEXT_PADDING = {"UI": b"\x00", "SH": b" ", "AE": b" ", "LO": b" ", "CS": b" ", "PN": b" "}
 
 
 def complete_file_meta(ds: Dataset) -> bool:
@@ -127,15 +128,15 @@ def file_meta_bytes(meta: Dataset) -> bytes | None:
 
 def element_bytes(elem: Any, implicit: bool, little: bool) -> bytes | None:
     """One element as pydicom's write_data_element() encodes it, for the usual cases: an element as read
-    (defined length, its bytes as they are) or a single printable ASCII value of UI, LO, SH, AE or CS (the
-    same bytes in every DICOM character set). None for anything else, which pydicom encodes."""
+    (defined length, its bytes as they are) or a single printable ASCII value of UI, LO, SH, AE, CS or PN
+    (the same bytes in every DICOM character set). None for anything else, which pydicom encodes."""
     vr, value = elem.VR, elem.value
     if elem.is_raw:
         if not isinstance(value, bytes) or elem.length == UNDEFINED or (vr is None and not implicit):
             return None
         data = value
-    elif vr in TEXT_PADDING and isinstance(value, str) and value.isascii() and value.isprintable():
-        data = value.encode("ascii")
+    elif vr in TEXT_PADDING and _plain_text(vr, value):
+        data = str(value).encode("ascii")
         data += TEXT_PADDING[vr] * (len(data) % 2)
     else:
         return None
@@ -149,6 +150,17 @@ def element_bytes(elem: Any, implicit: bool, little: bool) -> bytes | None:
     if code not in ENCODED_VRS or len(data) > 0xFFFF:
         return None  # an ambiguous VR, or a value too long for its VR (pydicom writes it as UN)
     return head + code + struct.pack(order + "H", len(data)) + data
+
+
+def _plain_text(vr: str, value: object) -> bool:
+    """A single printable ASCII value; for PN, a new name of one component group (no "=", no bytes kept)."""
+    if vr == "PN":
+        if not isinstance(value, PersonName) or value.original_string is not None or "=" in str(value):
+            return False
+    elif not isinstance(value, str):
+        return False
+    text = str(value)
+    return text.isascii() and text.isprintable()
 
 
 def _write_body(fp: BinaryIO, ds: Dataset, source: Loaded, changed: frozenset[int]) -> None:
