@@ -121,7 +121,8 @@ def _elements(data: mmap.mmap, position: int, implicit: bool, little: bool, defe
             value = None
         else:
             value = data[value_at:value_at + length]
-        elements[BaseTag(tag)] = RawDataElement(BaseTag(tag), vr, length, value, value_at, implicit, little)
+        key = BaseTag(tag)  # one object as key and element tag: pydicom's lookups by elem.tag match it at once
+        elements[key] = RawDataElement(key, vr, length, value, value_at, implicit, little)
         spans[tag] = (position, value_at + length)
         position, previous = value_at + length, tag
     if group is None and (position < size or not elements):

@@ -60,7 +60,8 @@ def _scan(data: mmap.mmap, wanted: frozenset[int]) -> Dataset | None:
         found = _elements(data, start, implicit, little, wanted)
     except (_Unexpected, KeyError, struct.error, IndexError, ValueError):
         return None
-    ds = Dataset({BaseTag(tag): RawDataElement(BaseTag(tag), vr, len(value), value, tell, implicit, little)
+    keys = {tag: BaseTag(tag) for tag in found}  # one object as key and element tag
+    ds = Dataset({keys[tag]: RawDataElement(keys[tag], vr, len(value), value, tell, implicit, little)
                   for tag, (vr, value, tell) in found.items()})
     encoding = convert_encodings(ds.SpecificCharacterSet) if ds.get("SpecificCharacterSet") else default_encoding
     ds.set_original_encoding(implicit, little, encoding)

@@ -170,12 +170,12 @@ def _write_body(fp: BinaryIO, ds: Dataset, source: Loaded, changed: frozenset[in
     original: BinaryIO | None = None
     own = not hasattr(source.file, "read")
     try:
-        for tag in sorted(ds.keys(), key=int):
+        for tag, key in sorted((int(key), key) for key in ds.keys()):  # key: the data set's own tag object
             if tag & 0xFFFF == 0 and tag >> 16 > 6:  # retired group lengths, as pydicom's writer
                 continue
             span = source.spans.get(tag)
-            if span is None or (tag in changed and not _deferred(ds.get_item(tag, keep_deferred=True))):
-                element = ds.get_item(tag)
+            if span is None or (tag in changed and not _deferred(ds.get_item(key, keep_deferred=True))):
+                element = ds.get_item(key)
                 encoded = element_bytes(element, *ds.original_encoding)
                 if encoded is None:
                     write_data_element(pending, element, encodings)
