@@ -63,7 +63,8 @@ def _scan(data: mmap.mmap, wanted: frozenset[int]) -> Dataset | None:
     keys = {tag: BaseTag(tag) for tag in found}  # one object as key and element tag
     ds = Dataset({keys[tag]: RawDataElement(keys[tag], vr, len(value), value, tell, implicit, little)
                   for tag, (vr, value, tell) in found.items()})
-    encoding = convert_encodings(ds.SpecificCharacterSet) if ds.get("SpecificCharacterSet") else default_encoding
+    charset = ds.get(0x00080005)  # by tag: a keyword lookup costs a dictionary search
+    encoding = convert_encodings(charset.value) if charset is not None and charset.value else default_encoding
     ds.set_original_encoding(implicit, little, encoding)
     return ds
 

@@ -238,24 +238,28 @@ def _copy_range(original: BinaryIO, fp: BinaryIO, start: int, length: int) -> No
 def write_atomic(ds: Dataset, output: Path, *, overwrite: bool, built_meta: bool, source: Loaded | None = None,
                  changed: frozenset[int] = frozenset()) -> bool:
     """Write ds to output through a temporary file; False (nothing written) if output exists and not overwrite."""
-    temporary = output.parent / f".{output.name}.{os.getpid()}{TEMP_SUFFIX}"
+    folder, name = os.path.split(os.fspath(output))  # plain strings: once per file, Path objects cost
+    temporary = os.path.join(folder, f".{name}.{os.getpid()}{TEMP_SUFFIX}")
     try:
-        with _create(temporary) as fp:
+        with _create(temporary, folder) as fp:
             encode(ds, fp, built_meta, source, changed)
-        return _publish(temporary, output, overwrite)
+        return _publish(temporary, os.fspath(output), overwrite)
     finally:
-        temporary.unlink(missing_ok=True)
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
 
 
-def _create(path: Path) -> Any:
+def _create(path: str, folder: str) -> Any:
     try:
         return open(path, "wb", buffering=0)
     except FileNotFoundError:  # the first file of its folder: the workers create folders as they go
-        path.parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(folder or ".", exist_ok=True)
         return open(path, "wb", buffering=0)
 
 
-def _publish(temporary: Path, output: Path, overwrite: bool) -> bool:
+def _publish(temporary: str, output: str, overwrite: bool) -> bool:
     if overwrite:
         os.replace(temporary, output)
         return True
@@ -264,7 +268,7 @@ def _publish(temporary: Path, output: Path, overwrite: bool) -> bool:
     except FileExistsError:
         return False
     except OSError:  # file systems without hard links: check, then rename
-        if output.exists():
+        if os.path.exists(output):
             return False
         os.replace(temporary, output)
     return True
