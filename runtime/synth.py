@@ -106,14 +106,15 @@ def _common(place: _Place, sop_class: str, sop_instance: str) -> Dataset:
     ds.PatientBirthDate = f"19{50 + place.patient % 40:02d}0704"
     ds.PatientSex = "FM"[place.patient % 2]
     ds.PatientAddress = f"{place.patient} Elm Street"
-    ds.OtherPatientIDsSequence = Sequence([_item(PatientID=f"MRN{place.patient:07d}", TypeOfPatientID="TEXT")])
+    ds.OtherPatientIDsSequence = Sequence([make_item(PatientID=f"MRN{place.patient:07d}", TypeOfPatientID="TEXT")])
     ds.StudyInstanceUID = place.uid("study")
     ds.StudyID = f"S{place.study}"
     ds.FrameOfReferenceUID = place.uid("frame")
     return ds
 
 
-def _item(**elements: object) -> Dataset:
+def make_item(**elements: object) -> Dataset:
+    """A sequence item (or any data set) with the given keyword=value elements."""
     item = Dataset()
     for keyword, value in elements.items():
         setattr(item, keyword, value)
@@ -136,7 +137,7 @@ def image(place: _Place) -> Dataset:
 
 
 def _reference(uid: str) -> Dataset:
-    return _item(ReferencedSOPClassUID=CT_IMAGE, ReferencedSOPInstanceUID=uid)
+    return make_item(ReferencedSOPClassUID=CT_IMAGE, ReferencedSOPInstanceUID=uid)
 
 
 def _add_references(ds: Dataset, place: _Place) -> None:
@@ -144,7 +145,7 @@ def _add_references(ds: Dataset, place: _Place) -> None:
         ds.ReferencedImageSequence = Sequence([_reference(place.uid("instance", instance=place.instance - 1))])
     if place.series > 1:
         ds.SourceImageSequence = Sequence([_reference(place.uid("instance", series=1))])
-        first = _item(SeriesInstanceUID=place.uid("series", series=1), PatientName=ds.PatientName,
+        first = make_item(SeriesInstanceUID=place.uid("series", series=1), PatientName=ds.PatientName,
                       ReferencedInstanceSequence=Sequence([_reference(place.uid("instance", series=1, instance=1))]))
         ds.ReferencedSeriesSequence = Sequence([first])
 
@@ -162,7 +163,7 @@ def _add_private(ds: Dataset, place: _Place) -> None:
         if number % 250 == 0:
             ds.add_new((group << 16) | 0x0010, "LO", "ACME HEADER")
         ds.add_new(tag, ("LO", "DS", "US", "SH")[number % 4], _private_value(rng, number))
-    ds.add_new(0x00091003, "SQ", Sequence([_item(PatientName=ds.PatientName, StudyInstanceUID=ds.StudyInstanceUID,
+    ds.add_new(0x00091003, "SQ", Sequence([make_item(PatientName=ds.PatientName, StudyInstanceUID=ds.StudyInstanceUID,
                                                  InstanceNumber=i) for i in range(8)]))
 
 
@@ -199,12 +200,12 @@ def structure_set(place: _Place) -> Dataset:
     ds.InstanceNumber = 1
     ds.StructureSetLabel = "BODY"
     images = [_reference(place.uid("instance", series=1, instance=i)) for i in range(1, place.spec.instances + 1)]
-    series = _item(SeriesInstanceUID=place.uid("series", series=1), ContourImageSequence=Sequence(images))
-    study = _item(ReferencedSOPClassUID=STUDY_COMPONENT, ReferencedSOPInstanceUID=place.uid("study"),
+    series = make_item(SeriesInstanceUID=place.uid("series", series=1), ContourImageSequence=Sequence(images))
+    study = make_item(ReferencedSOPClassUID=STUDY_COMPONENT, ReferencedSOPInstanceUID=place.uid("study"),
                   RTReferencedSeriesSequence=Sequence([series]))
-    frame = _item(FrameOfReferenceUID=place.uid("frame"), RTReferencedStudySequence=Sequence([study]))
+    frame = make_item(FrameOfReferenceUID=place.uid("frame"), RTReferencedStudySequence=Sequence([study]))
     ds.ReferencedFrameOfReferenceSequence = Sequence([frame])
-    roi = _item(ROINumber=1, ReferencedFrameOfReferenceUID=place.uid("frame"), ROIName="BODY",
+    roi = make_item(ROINumber=1, ReferencedFrameOfReferenceUID=place.uid("frame"), ROIName="BODY",
                 ROIGenerationAlgorithm="MANUAL")
     ds.StructureSetROISequence = Sequence([roi])
     return ds

@@ -16,6 +16,8 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian
 
+from dcmrules.runtime.synth import make_item
+
 ROOT = "1.2.826.0.1.3680043.8.498.4711."
 CT, MR = "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.4"
 CREATOR = "ACME 1.0"
@@ -60,7 +62,7 @@ def _instance(study: str, series: str, sop: str, sop_class: str, modality: str, 
     ds.OperatorsName = "OPERATOR^ONE"
     ds.PatientName, ds.PatientID = "DOE^JANE", "PAT-1"
     ds.PatientBirthDate, ds.PatientSex, ds.PatientAge = "19700101", "F", "050Y"
-    ds.OtherPatientIDsSequence = Sequence([_item(PatientID="OLD-1", IssuerOfPatientID="OLDHOSP")])
+    ds.OtherPatientIDsSequence = Sequence([make_item(PatientID="OLD-1", IssuerOfPatientID="OLDHOSP")])
     ds.StudyInstanceUID, ds.SeriesInstanceUID = study, series
     ds.StudyID, ds.SeriesNumber, ds.InstanceNumber = "S" + study[-1], series[-1], str(number)
     ds.FrameOfReferenceUID = series + ".9"
@@ -73,29 +75,22 @@ def _instance(study: str, series: str, sop: str, sop_class: str, modality: str, 
     return ds
 
 
-def _item(**elements: object) -> Dataset:
-    item = Dataset()
-    for keyword, value in elements.items():
-        setattr(item, keyword, value)
-    return item
-
-
 def _images(*sops: str) -> Dataset:
-    return _item(ReferencedImageSequence=Sequence(
-        [_item(ReferencedSOPClassUID=CT, ReferencedSOPInstanceUID=sop) for sop in sops]))
+    return make_item(ReferencedImageSequence=Sequence(
+        [make_item(ReferencedSOPClassUID=CT, ReferencedSOPInstanceUID=sop) for sop in sops]))
 
 
 def _source(*sops: str) -> Dataset:
-    return _item(SourceImageSequence=Sequence(
-        [_item(ReferencedSOPClassUID=CT, ReferencedSOPInstanceUID=sop) for sop in sops]))
+    return make_item(SourceImageSequence=Sequence(
+        [make_item(ReferencedSOPClassUID=CT, ReferencedSOPInstanceUID=sop) for sop in sops]))
 
 
 def _series_reference() -> Dataset:
-    item = _item(SeriesInstanceUID=SERIES_B, StudyInstanceUID=STUDY1, PatientName="DOE^JANE",
+    item = make_item(SeriesInstanceUID=SERIES_B, StudyInstanceUID=STUDY1, PatientName="DOE^JANE",
                  StudyDescription="Study 1", StudyDate="20200102",
-                 ReferencedInstanceSequence=Sequence([_item(ReferencedSOPClassUID=MR, ReferencedSOPInstanceUID=B1)]))
+                 ReferencedInstanceSequence=Sequence([make_item(ReferencedSOPClassUID=MR, ReferencedSOPInstanceUID=B1)]))
     item.private_block(0x0029, CREATOR, create=True).add_new(0x10, "LO", "nested secret")
-    return _item(ReferencedSeriesSequence=Sequence([item]))
+    return make_item(ReferencedSeriesSequence=Sequence([item]))
 
 
 def _bytes(ds: Dataset) -> bytes:
