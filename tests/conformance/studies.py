@@ -86,9 +86,10 @@ def _source(*sops: str) -> Dataset:
 
 
 def _series_reference() -> Dataset:
+    instance = make_item(ReferencedSOPClassUID=MR, ReferencedSOPInstanceUID=B1)
     item = make_item(SeriesInstanceUID=SERIES_B, StudyInstanceUID=STUDY1, PatientName="DOE^JANE",
-                 StudyDescription="Study 1", StudyDate="20200102",
-                 ReferencedInstanceSequence=Sequence([make_item(ReferencedSOPClassUID=MR, ReferencedSOPInstanceUID=B1)]))
+                     StudyDescription="Study 1", StudyDate="20200102",
+                     ReferencedInstanceSequence=Sequence([instance]))
     item.private_block(0x0029, CREATOR, create=True).add_new(0x10, "LO", "nested secret")
     return make_item(ReferencedSeriesSequence=Sequence([item]))
 
